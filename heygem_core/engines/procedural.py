@@ -23,6 +23,16 @@ from ..speech import Speech, envelope, per_frame, spectral_centroid
 
 UPPER_LIFT = 0.2      # share of an opening taken by the upper lip; the jaw and lower lip take the rest
 
+# Corner to corner, image order as in landmarks.py; UPPER[i] faces LOWER[i].
+INNER_UPPER = list(L.INNER_UPPER_LIP)
+INNER_LOWER = list(L.INNER_LOWER_LIP)
+OUTER_UPPER = list(L.OUTER_LIPS[:11])
+OUTER_LOWER = [L.OUTER_LIPS[0], *L.OUTER_LIPS[11:][::-1], L.OUTER_LIPS[10]]
+CHIN_INNER = [18, 200, 199, 175]   # between the lower lip and the chin point
+# points that must not move when the mouth does: nose, cheeks, eye corners
+ANCHORS = sorted({*L.NOSE_BRIDGE, *L.NOSE_BOTTOM, *L.RIGHT_EYE_CORNERS, *L.LEFT_EYE_CORNERS,
+                  50, 280, 205, 425, 187, 411, 117, 346, 123, 352})
+
 
 class ProceduralEngine:
     name = "procedural"
@@ -134,7 +144,7 @@ class MouthGeometry:
 
     def region(self):
         """Box for the warp: mouth, chin and jaw, reaching up to the nose tip."""
-        pts = self.lm[np.r_[L.JAW, L.LIPS_OUTER, L.NOSE_TIP]]
+        pts = self.lm[np.r_[list(L.JAW), list(L.OUTER_LIPS), L.NOSE_TIP]]
         x0, y0 = pts.min(0)
         x1, y1 = pts.max(0)
         m = 0.25 * self.width
@@ -145,10 +155,11 @@ def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: fl
     """Control points: where each landmark is now (``src``) and where it should be (``dst``).
 
     Anchors (nose, cheeks, upper face oval) keep ``dst == src``."""
-    upper, lower = lm[L.INNER_UPPER[1:-1]], lm[L.INNER_LOWER[1:-1]]
+    upper, lower = lm[INNER_UPPER[1:-1]], lm[INNER_LOWER[1:-1]]
     gap_now = geo.down(lower) - geo.down(upper)                       # per inner-lip pair, px
 
-    inner_half = max(1.0, 0.5 * abs(geo.along(lm[L.INNER_CORNERS[1]]) - geo.along(lm[L.INNER_CORNERS[0]])))
+    corners = lm[list(L.INNER_MOUTH_CORNERS)]
+    inner_half = max(1.0, 0.5 * abs(geo.along(corners[1]) - geo.along(corners[0])))
     s = np.clip(geo.along((upper + lower) / 2.0) / inner_half, -1.0, 1.0)
     profile = np.power(np.clip(1.0 - s * s, 0.0, 1.0), 0.7)          # open in the middle, shut at the corners
     gap_goal = opening * geo.width * profile
@@ -168,24 +179,24 @@ def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: fl
 
     # lips: upper lip lifts a little, lower lip takes the rest; outer contours follow their inner ones.
     # The first two groups must stay first and in this order: inner_polygon() reads them back.
-    move(L.INNER_UPPER, -UPPER_LIFT * _sample(delta, s, lm[L.INNER_UPPER], geo, inner_half))
-    move(L.INNER_LOWER[1:-1], (1.0 - UPPER_LIFT) * delta)
-    move(L.OUTER_UPPER, -UPPER_LIFT * _sample(delta, s, lm[L.OUTER_UPPER], geo, inner_half), 0.8)
-    move(L.OUTER_LOWER[1:-1], (1.0 - UPPER_LIFT) * _sample(delta, s, lm[L.OUTER_LOWER[1:-1]], geo, inner_half))
+    move(INNER_UPPER, -UPPER_LIFT * _sample(delta, s, lm[INNER_UPPER], geo, inner_half))
+    move(INNER_LOWER[1:-1], (1.0 - UPPER_LIFT) * delta)
+    move(OUTER_UPPER, -UPPER_LIFT * _sample(delta, s, lm[OUTER_UPPER], geo, inner_half), 0.8)
+    move(OUTER_LOWER[1:-1], (1.0 - UPPER_LIFT) * _sample(delta, s, lm[OUTER_LOWER[1:-1]], geo, inner_half))
 
     # chin and jaw: the jaw turns about the ears, so points move less the nearer they are to them
-    jaw = lm[L.JAW]
+    jaw = lm[list(L.JAW)]
     half_face = max(1.0, 0.5 * (jaw[:, 0].max() - jaw[:, 0].min()))
     fall = np.clip(1.0 - np.abs(geo.along(jaw)) / (1.15 * half_face), 0.0, 1.0) ** 0.8
     jaw_shift = jaw_follow * (1.0 - UPPER_LIFT) * centre_delta * fall
     pts_src.append(jaw)
     pts_dst.append(jaw + np.outer(jaw_shift, geo.v))
-    chin = lm[L.CHIN_INNER]
+    chin = lm[CHIN_INNER]
     pts_src.append(chin)
     pts_dst.append(chin + np.outer(np.full(len(chin), 0.5 * (1 + jaw_follow) * (1.0 - UPPER_LIFT) * centre_delta),
                                    geo.v))
 
-    anchors = lm[L.ANCHORS]
+    anchors = lm[ANCHORS]
     pts_src.append(anchors)
     pts_dst.append(anchors)
     return np.concatenate(pts_src).astype(np.float64), np.concatenate(pts_dst).astype(np.float64)
@@ -200,7 +211,7 @@ def _sample(delta, s, pts, geo, inner_half):
 
 def inner_polygon(dst: np.ndarray) -> np.ndarray:
     """The target inner-lip outline (upper lip corner→corner, then lower lip back), from target_points()."""
-    n_up, n_lo = len(L.INNER_UPPER), len(L.INNER_LOWER) - 2
+    n_up, n_lo = len(INNER_UPPER), len(INNER_LOWER) - 2
     upper, lower = dst[:n_up], dst[n_up:n_up + n_lo]
     return np.concatenate([upper, lower[::-1]])
 
@@ -234,8 +245,8 @@ def below_nose_window(box, lm: np.ndarray, geo: MouthGeometry) -> np.ndarray:
     x0, y0, x1, y1 = box
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     pts = np.stack([xx, yy], -1)
-    nose = lm[L.NOSE_BOTTOM]
-    lip_top = lm[L.UPPER_LIP_TOP]
+    nose = lm[L.SUBNASALE]
+    lip_top = lm[L.UPPER_LIP_OUTER_MID]
     span = max(1.0, float((lip_top - nose) @ geo.v))
     t = ((pts - nose) @ geo.v.astype(np.float32)) / (0.8 * span)
     return _smoothstep(np.clip(t, 0.0, 1.0))
@@ -308,7 +319,7 @@ def paint_cavity(pixels: np.ndarray, frame: np.ndarray, polygon: np.ndarray, box
 
 
 def _lip_colour(frame: np.ndarray, lm: np.ndarray) -> np.ndarray:
-    outline = lm[L.LIPS_OUTER]
+    outline = lm[list(L.OUTER_LIPS)]
     x0, y0 = np.floor(outline.min(0)).astype(int)
     x1, y1 = np.ceil(outline.max(0)).astype(int) + 1
     x0, y0 = max(x0, 0), max(y0, 0)
@@ -317,12 +328,12 @@ def _lip_colour(frame: np.ndarray, lm: np.ndarray) -> np.ndarray:
         return np.array([90.0, 90.0, 150.0])
     m = np.zeros(patch.shape[:2], np.uint8)
     cv2.fillPoly(m, [np.round(outline - (x0, y0)).astype(np.int32)], 1)
-    cv2.fillPoly(m, [np.round(lm[L.LIPS_INNER] - (x0, y0)).astype(np.int32)], 0)
+    cv2.fillPoly(m, [np.round(lm[list(L.INNER_LIPS)] - (x0, y0)).astype(np.int32)], 0)
     sel = patch[m > 0]
     return sel.reshape(-1, 3).astype(np.float64).mean(0) if len(sel) else np.array([90.0, 90.0, 150.0])
 
 
 def _upper_edge(polygon: np.ndarray, geo: MouthGeometry) -> float:
     """How far below the mouth centre the (target) upper inner lip runs, at the middle."""
-    upper = polygon[:len(L.INNER_UPPER)]
+    upper = polygon[:len(INNER_UPPER)]
     return float(np.median(geo.down(upper[len(upper) // 3: 2 * len(upper) // 3 + 1])))
