@@ -208,3 +208,64 @@ def test_track_file_round_trip_and_bad_files(tmp_path, raw_track):
         FaceTrack.load(tmp_path / "other.npz")
     with pytest.raises(InputError, match="no such file"):
         FaceTrack.load(tmp_path / "missing.npz")
+
+
+# -- whole videos (need heygem_core.video)
+
+@pytest.fixture(scope="module")
+def short_clip(tmp_path_factory, clip):
+    from heygem_core.demo import write_clip
+
+    return write_clip(tmp_path_factory.mktemp("clips") / "face.mp4", clip[:10], 25.0, options={"crf": "18"})
+
+
+def test_track_video_caches_by_content_and_settings(tmp_path, short_clip, monkeypatch):
+    video = pytest.importorskip("heygem_core.video")
+    from heygem_core import tracking
+
+    cache = tmp_path / "cache"
+    info = video.probe_video(short_clip)
+    first = tracking.track_video(info, RAW, cache_dir=cache)
+    assert not first.from_cache and first.found.all() and len(first) == info.frame_count == 10
+    assert len(list(cache.glob("*.npz"))) == 1
+
+    # the same bytes under another name hit the cache, and the tracker does not run
+    copy = tmp_path / "copy.mp4"
+    copy.write_bytes(short_clip.read_bytes())
+
+    def no_tracking(*args, **kwargs):
+        raise AssertionError("tracker ran on a cached video")
+
+    with monkeypatch.context() as m:
+        m.setattr(tracking, "track_frames", no_tracking)
+        again = tracking.track_video(video.probe_video(copy), RAW, cache_dir=cache)
+    assert again.from_cache
+    np.testing.assert_array_equal(again.landmarks, first.landmarks)
+    np.testing.assert_array_equal(again.found, first.found)
+
+    # a setting that changes the landmarks misses the cache
+    other = tracking.track_video(info, RAW.replace(track_smoothing=0.5), cache_dir=cache)
+    assert not other.from_cache and len(list(cache.glob("*.npz"))) == 2
+
+    # a corrupt cache file is ignored and written anew
+    for f in cache.glob("*.npz"):
+        f.write_bytes(b"not a zip")
+    redo = tracking.track_video(info, RAW, cache_dir=cache)
+    assert not redo.from_cache
+    np.testing.assert_allclose(redo.landmarks, first.landmarks, atol=1e-4)
+    assert tracking.track_video(info, RAW, cache_dir=cache).from_cache
+
+
+def test_track_video_without_any_face_raises(tmp_path):
+    video = pytest.importorskip("heygem_core.video")
+    from heygem_core.demo import write_clip
+    from heygem_core.errors import NoFaceError
+    from heygem_core.tracking import track_video
+
+    rng = np.random.default_rng(2)
+    frames = [np.clip(120 + rng.normal(0, 20, (96, 128, 3)), 0, 255).astype(np.uint8) for _ in range(6)]
+    path = write_clip(tmp_path / "empty.mp4", frames, 25.0)
+    with pytest.raises(NoFaceError, match=r"empty\.mp4: no face found in any of 6 frames") as err:
+        track_video(video.probe_video(path), RAW, cache_dir=tmp_path / "cache")
+    assert err.value.path == str(path)
+    assert not list(tmp_path.glob("cache/*.npz"))  # nothing cached for a video without a face
