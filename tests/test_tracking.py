@@ -156,6 +156,17 @@ def test_the_larger_face_is_chosen_and_kept(photo, big_left):
         assert abs(nose_x - big_x) < 15 and abs(nose_x - small_x) > 60
 
 
+def test_small_face_in_a_wide_frame_is_found(photo):
+    # ~40 px face in a 1280×360 strip: too small for detection on the whole frame, found in its tiles
+    small = cv2.resize(photo, None, fx=0.2, fy=0.2, interpolation=cv2.INTER_AREA)
+    frame = np.full((360, 1280, 3), 100, np.uint8)
+    frame[100:100 + small.shape[0], 900:900 + small.shape[1]] = small
+    track = track_frames([frame, frame], RAW)
+    assert track.found.all()
+    nose = track.landmarks[0, L.NOSE_TIP]
+    assert 900 < nose[0] < 900 + small.shape[1] and 100 < nose[1] < 100 + small.shape[0]
+
+
 def test_choose_face_prefers_the_last_face_over_a_larger_one():
     boxes = np.array([[10, 10, 110, 110], [200, 20, 240, 60]], np.float32)
     assert choose_face(boxes, (200, 300), None).tolist() == boxes[0].tolist()
