@@ -1,9 +1,10 @@
 """Face tracking: 478 MediaPipe FaceMesh landmarks for every frame of a video, smoothed over time and cached
 by the file's content.
 
-Per frame, FaceMesh runs on a square crop around the face of the previous frame (FaceMesh assumes a square
-input: on a wide or tall full frame it under-measures the lip gap and misses faces near the edge). With no
-face in the previous frame, face detection on the whole frame finds one first.
+Per frame, FaceMesh runs on a square crop around the face of the previous frame: its landmark projection
+assumes a square image, and the crop hands the model the face at the same size however large the frame and
+wherever the face is in it (past the frame's edge is black). With no face in the previous frame, face
+detection on the whole frame (then on square tiles of it, for small faces) finds one first.
 """
 from __future__ import annotations
 
