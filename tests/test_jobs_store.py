@@ -16,7 +16,7 @@ from heygem_core.jobs import JobError, Workspace
 from heygem_core.jobs.export import export_zip
 from heygem_core.jobs.media import check_video, middle_frame, write_thumbnail
 from heygem_core.jobs.names import output_stem, safe_name
-from heygem_core.jobs.records import item_percent, job_status
+from heygem_core.jobs.records import STAGE_WEIGHTS, item_percent, job_status
 from heygem_core.options import LipSyncOptions
 
 from conftest import tone_bursts
@@ -190,9 +190,10 @@ def test_progress_and_percent(ws, media):
     job = ws.store.active_job()
     cur = job.current_item
     assert (cur.stage, cur.done, cur.total, cur.eta_s) == ("synthesis", 5, 10, 3.0)
-    assert cur.percent == pytest.approx(100 * (0.05 + 0.40 + 0.35 / 2))
+    w = STAGE_WEIGHTS
+    assert cur.percent == pytest.approx(100 * (w["decode"] + w["face"] + w["synthesis"] / 2))
     assert job.percent == pytest.approx(cur.percent / 2)
-    assert item_percent("decode", 0, 0) == 0 and item_percent("encode", 10, 10) == pytest.approx(100)
+    assert item_percent("decode", 0, 0) == 0 and item_percent("score", 10, 10) == pytest.approx(100)
 
 
 def test_job_status_derivation(ws, media):

@@ -11,11 +11,21 @@ does the work, one item at a time, and survives the pages.
 """
 from __future__ import annotations
 
+from .lock import WorkerBusy, ensure_worker, worker_pid
 from .logfile import configure_log, log_context
 from .records import HistoryEntry, ItemRecord, JobRecord
 from .store import JobError, JobStore, WorkItem
-from .worker import Worker, WorkerBusy, ensure_worker, worker_pid
 from .workspace import Workspace
+
+
+def __getattr__(name: str):
+    # The worker module is also run as `python -m heygem_core.jobs.worker`; importing it here eagerly would
+    # load it twice in that process.
+    if name == "Worker":
+        from .worker import Worker
+
+        return Worker
+    raise AttributeError(name)
 
 __all__ = ["Workspace", "JobStore", "JobRecord", "ItemRecord", "HistoryEntry", "WorkItem", "JobError",
            "ensure_worker", "worker_pid", "Worker", "WorkerBusy", "configure_log", "log_context"]

@@ -15,10 +15,12 @@ ITEM_STATES = (QUEUED, RUNNING, DONE, FAILED, CANCELLED, INTERRUPTED)
 PENDING = (QUEUED, INTERRUPTED)          # waiting for the worker
 FINISHED = (DONE, FAILED, CANCELLED)     # final
 
-# Pipeline stages in the order they start, with the share of an item's time each one usually takes; the
-# shares turn "stage + frame i of n" into one percentage that only moves forward.
-STAGES = ("decode", "face", "synthesis", "encode")
-STAGE_WEIGHTS = {"decode": 0.05, "face": 0.40, "synthesis": 0.35, "encode": 0.20}
+# Stages of an item in the order they start: the pipeline's four, then the sync score of the result (it
+# tracks the face of the output again). Each has the share of an item's time it usually takes (measured on
+# the procedural engine), so "stage + frame i of n" becomes one percentage that only moves forward.
+SCORE_STAGE = "score"
+STAGES = ("decode", "face", "synthesis", "encode", SCORE_STAGE)
+STAGE_WEIGHTS = {"decode": 0.03, "face": 0.37, "synthesis": 0.30, "encode": 0.02, SCORE_STAGE: 0.28}
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
+from ..errors import Cancelled
 from ..options import LipSyncOptions
+from ..progress import Progress
 from .media import write_thumbnail
-from .records import item_percent
+from .records import SCORE_STAGE, item_percent
 from .store import JobStore, WorkItem
 from .workspace import Workspace
 
@@ -41,26 +43,29 @@ class ItemOutcome:
 
 
 def run_item(item: WorkItem, workspace: Workspace, on_progress: Callable | None = None,
-             should_stop: Callable[[], bool] | None = None, *, speech=None) -> ItemOutcome:
-    """Make ``item.output`` from ``item.audio`` + ``item.video`` with ``item.options``.
+             should_stop: Callable[[], bool] | None = None, *, speech=None, engine=None,
+             score: bool = True) -> ItemOutcome:
+    """Make ``item.output`` from ``item.audio`` + ``item.video`` with ``item.options``, then its thumbnail
+    and (``score``) its sync score.
 
-    Raises whatever ``generate`` raises (``Cancelled`` when ``should_stop`` says so); on any exception
-    nothing is left behind but the item's (emptied) work folder.
+    ``speech`` and ``engine`` may be shared by the items of one job. Raises whatever ``generate`` raises
+    (``Cancelled`` when ``should_stop`` says so); on any exception nothing is left behind.
     """
     from ..pipeline import generate
 
     options = LipSyncOptions.from_dict(item.options)
+    report = on_progress or (lambda p: None)
+    stop = should_stop or (lambda: False)
     final = Path(item.output)
     work = workspace.work_dir(item.id)
     partial = work / final.name
     try:
-        result = generate(item.audio, item.video, partial, options, on_progress=on_progress,
-                          should_stop=should_stop, speech=speech)
+        result = generate(item.audio, item.video, partial, options, on_progress=report, should_stop=stop,
+                          speech=speech, engine=engine, track_cache=workspace.cache / "tracks")
         result_dict = _plain(result.to_dict() if hasattr(result, "to_dict") else dict(result))
-        if should_stop is not None and should_stop():
-            from ..errors import Cancelled
+        sync = _score(item.audio, partial, speech, report, stop) if score else None
+        if stop():
             raise Cancelled("stopped before the output was kept")
-        score = _score(item.audio, partial)
         thumb = workspace.thumbnails / f"{final.stem}.jpg"
         try:
             write_thumbnail(partial, thumb)
@@ -71,19 +76,25 @@ def run_item(item: WorkItem, workspace: Workspace, on_progress: Callable | None 
         os.replace(partial, final)
         result_dict["output"] = str(final)
         return ItemOutcome(output=str(final), thumbnail=str(thumb) if thumb else None, result=result_dict,
-                           score=score)
+                           score=sync)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _score(audio: str, video: Path) -> dict | None:
-    """The sync score of a result, or None when the scorer is not available or cannot judge it."""
+def _score(audio: str, video: Path, speech, report: Callable, stop: Callable[[], bool]) -> dict | None:
+    """The sync score of a result (None when it cannot be judged). Reported as stage ``score``; a cancel
+    stops it through its progress hook, since the scorer itself has no stop hook."""
+    from ..score import sync_score
+
+    def progress(p) -> None:
+        if stop():
+            raise Cancelled("stopped while scoring")
+        report(Progress(SCORE_STAGE, p.done, p.total))
+
     try:
-        from ..score import sync_score
-    except ImportError:
-        return None
-    try:
-        return _plain(sync_score(audio, video).to_dict())
+        return _plain(sync_score(audio, video, speech=speech, on_progress=progress).to_dict())
+    except Cancelled:
+        raise
     except Exception:  # the score describes a result; failing to compute it must not fail the result
         log.warning("sync score failed for %s", video.name, exc_info=True)
         return None

@@ -11,13 +11,12 @@ it again from the start before the rest of the queue.
 from __future__ import annotations
 
 import argparse
-import fcntl
+import json
 import logging
 import os
 import resource
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -26,6 +25,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import Cancelled, HeygemError
+from .lock import WorkerBusy, WorkerLock, worker_pid
 from .logfile import configure_log, log_context
 from .records import CANCELLED, DONE, FAILED, INTERRUPTED
 from .runner import ItemProgress, StopCheck, run_item
@@ -35,84 +35,6 @@ from .workspace import Workspace
 log = logging.getLogger(__name__)
 
 POLL_S = 0.1            # idle queue check: a read of one indexed row; keeps submit → start short
-
-
-class WorkerBusy(HeygemError):
-    """Another worker already holds this workspace's lock."""
-
-    def __init__(self, root: Path, pid: int | None):
-        self.pid = pid
-        super().__init__(f"{root}: a worker is already running for this workspace"
-                         + (f" (pid {pid})" if pid else ""))
-
-
-class WorkerLock:
-    """An exclusive ``flock`` on ``worker.lock``; the file also records the holder's pid for humans."""
-
-    def __init__(self, path: str | Path):
-        self.path = Path(path)
-        self._fd: int | None = None
-
-    def acquire(self) -> bool:
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(fd)
-            return False
-        os.ftruncate(fd, 0)
-        os.write(fd, f"{os.getpid()}\n".encode())
-        self._fd = fd
-        return True
-
-    def release(self) -> None:
-        if self._fd is not None:
-            os.close(self._fd)      # closing the descriptor drops the lock
-            self._fd = None
-
-
-def worker_pid(root: str | Path) -> int | None:
-    """The pid of the worker running for workspace ``root``, or None when none holds the lock."""
-    path = Path(root).expanduser().absolute() / "worker.lock"
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except FileNotFoundError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-        except BlockingIOError:
-            text = os.pread(fd, 32, 0).decode(errors="ignore").strip()
-            return int(text) if text.isdigit() else -1
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        return None
-    finally:
-        os.close(fd)
-
-
-def ensure_worker(root: str | Path = "workspace", *, idle_exit: float | None = 300.0) -> int | None:
-    """Start a worker for ``root`` unless one runs; returns the new worker's pid, or None if one was running.
-
-    The worker runs in its own session (a page's kernel dying does not take it along), with stdout/stderr
-    appended to logs/worker.out; it leaves after ``idle_exit`` seconds with nothing to do (None: never), and
-    the next submit starts another. Two callers racing both start one; the second finds the lock taken and
-    exits at once.
-    """
-    ws = Workspace(root)
-    if worker_pid(ws.root) is not None:
-        return None
-    cmd = [sys.executable, "-m", "heygem_core.jobs.worker", "--root-path", str(ws.root), "--if-free"]
-    if idle_exit is not None:
-        cmd += ["--idle-exit", str(idle_exit)]
-    env = dict(os.environ)
-    # The worker must import this very package, whatever the caller's working directory.
-    package_parent = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
-    with open(ws.logs / "worker.out", "ab") as out:
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, close_fds=True, env=env, cwd=str(ws.root))
-    log.info("started worker pid %d for %s", proc.pid, ws.root)
-    return proc.pid
 
 
 class _Inline:
@@ -132,10 +54,12 @@ class Worker:
 
     ``executor`` has ``submit(fn, *args, **kwargs) -> future`` (``future.result()`` waits): the default runs
     inline; a ``concurrent.futures`` or ``dask.distributed`` client fits. ``run`` is the item runner.
+    ``share``: hand the job's decoded speech and loaded engine to each of its items (turn off for an
+    executor on other machines, where each item loads its own).
     """
 
     def __init__(self, root: str | Path = "workspace", *, executor=None, run: Callable = run_item,
-                 idle_exit: float | None = None, poll_s: float = POLL_S):
+                 idle_exit: float | None = None, poll_s: float = POLL_S, share: bool = True):
         self.ws = Workspace(root)
         self.store = self.ws.store
         self.executor = executor or _Inline()
@@ -144,7 +68,8 @@ class Worker:
         self.poll_s = poll_s
         self._lock = WorkerLock(self.ws.lock_path)
         self._stopping = threading.Event()
-        self._speech_cache: tuple[str, object] | None = None
+        self.share = share
+        self._job_cache: tuple[tuple, dict] | None = None
         self.items_run = 0
 
     def stop(self) -> None:
@@ -216,9 +141,9 @@ class Worker:
         should_stop = lambda: self._stopping.is_set() or stop_check()  # noqa: E731
         status, error, outcome = FAILED, None, None
         try:
-            speech = self._speech(item.audio)
+            shared = self._shared(item) if self.share else {}
             future = self.executor.submit(self.run_fn, item, self.ws, ItemProgress(self.store, item.id),
-                                          should_stop, speech=speech)
+                                          should_stop, **shared)
             outcome = future.result()
             status = DONE
         except Cancelled:
@@ -242,16 +167,21 @@ class Worker:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         log.info("item %s in %.1f s (worker peak memory %.0f MB)", status, time.monotonic() - t0, peak_mb)
 
-    def _speech(self, audio: str):
-        """The decoded speech of the current job, kept while consecutive items share it."""
-        try:
-            from ..pipeline import prepare_speech
-        except ImportError:
-            return None
-        if self._speech_cache is None or self._speech_cache[0] != audio:
-            self._speech_cache = None   # free the previous job's speech before decoding the next
-            self._speech_cache = (audio, prepare_speech(audio))
-        return self._speech_cache[1]
+    def _shared(self, item: WorkItem) -> dict:
+        """The decoded speech and the loaded engine of the current job, kept while its items run.
+
+        Only one job's worth is kept: memory stays flat over a long queue.
+        """
+        from ..engines import get_engine
+        from ..options import LipSyncOptions
+        from ..pipeline import prepare_speech
+
+        key = (item.audio, json.dumps(item.options, sort_keys=True))
+        if self._job_cache is None or self._job_cache[0] != key:
+            self._job_cache = None      # drop the previous job's before loading the next
+            options = LipSyncOptions.from_dict(item.options)
+            self._job_cache = (key, {"speech": prepare_speech(item.audio), "engine": get_engine(options)})
+        return self._job_cache[1]
 
 
 def main(argv: list[str] | None = None) -> int:
