@@ -182,6 +182,11 @@ class FaceTracker:
             box = self._detect(frame)
             if box is not None:
                 raw = self._mesh_in(*self._crop(frame, box))
+            if raw is not None:
+                # Once more on a crop framed by the landmarks, as every following frame will be: the
+                # detector's box sits lower and tighter, and the first frame should not differ for it.
+                framed = self._mesh_in(*self._crop(frame, face_box(raw)))
+                raw = raw if framed is None else framed
         if raw is None:
             self._prev = None
             self._misses += 1
