@@ -30,8 +30,9 @@ from .smoothing import OneEuroFilter
 log = logging.getLogger(__name__)
 
 # Bump whenever a change makes the tracker give different landmarks: it is part of the cache key.
-TRACKER_VERSION = 1
+TRACKER_VERSION = 2
 CROP_PAD = 1.7          # side of the square crop ÷ the larger side of the face box
+CROP_DEAD_BAND = 0.03   # the crop moves once a face-box edge has moved this share of the face size
 CROP_SIZE = 288         # pixels of the crop handed to FaceMesh (its model input is 192 px)
 DETECT_SIZE = 640       # the whole frame is shrunk and padded into a square this big for face detection
 TILE_EVERY = 5          # while no face is found, the tiled search runs on every this many frames
@@ -158,6 +159,7 @@ class FaceTracker:
         self._dt = 1.0 / fps if fps > 0 else 1.0 / 25.0
         self._prev: np.ndarray | None = None      # raw landmarks of the previous frame
         self._last_box: np.ndarray | None = None  # the last face seen, kept over gaps to stay on one person
+        self._crop_box: np.ndarray | None = None  # face box the current crop is framed on
         self._misses = 0                          # frames since a face was last found
         self.detections = 0                       # full-frame detections run (for diagnostics)
 
@@ -177,7 +179,7 @@ class FaceTracker:
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
         raw = None
         if self._prev is not None:
-            raw = self._mesh_in(*self._crop(frame, face_box(self._prev)))
+            raw = self._mesh_in(*self._crop(frame, self._follow(face_box(self._prev))))
         if raw is None:
             box = self._detect(frame)
             if box is not None:
@@ -185,10 +187,11 @@ class FaceTracker:
             if raw is not None:
                 # Once more on a crop framed by the landmarks, as every following frame will be: the
                 # detector's box sits lower and tighter, and the first frame should not differ for it.
-                framed = self._mesh_in(*self._crop(frame, face_box(raw)))
+                self._crop_box = face_box(raw)
+                framed = self._mesh_in(*self._crop(frame, self._crop_box))
                 raw = raw if framed is None else framed
         if raw is None:
-            self._prev = None
+            self._prev = self._crop_box = None
             self._misses += 1
             if self._filter is not None:
                 self._filter.reset()  # after a gap, start afresh instead of gliding from a stale face
@@ -202,6 +205,20 @@ class FaceTracker:
         return self._filter(raw, self._dt, scale=max(x1 - x0, 1.0)).astype(np.float32)
 
     # -- steps
+    def _follow(self, box: np.ndarray) -> np.ndarray:
+        """The crop box for the next frame: the previous one, unless the face has left its dead band.
+
+        Re-framing on every frame would feed the mesh's own noise back into its next crop: on identical
+        frames the landmarks then wobble by pixels instead of standing still.
+        """
+        old = self._crop_box
+        if old is not None:
+            size = max(old[2] - old[0], old[3] - old[1])
+            if np.abs(box - old).max() < CROP_DEAD_BAND * size:
+                return old
+        self._crop_box = box
+        return box
+
     def _crop(self, frame: np.ndarray, box: np.ndarray):
         x0, y0, x1, y1 = (float(v) for v in box)
         side = CROP_PAD * max(x1 - x0, y1 - y0)

@@ -66,6 +66,12 @@ def test_closed_mouth_measures_small(raw_track):
     assert 15 < width.min() and width.max() < 60
 
 
+def test_a_still_face_gives_still_landmarks(clip):
+    # the crop must not chase the mesh's own noise: identical frames, identical landmarks
+    track = track_frames([clip[5]] * 5, RAW)
+    assert np.abs(np.diff(track.landmarks, axis=0)).max() == 0.0
+
+
 def test_frames_without_a_face_are_nan_and_the_rest_still_found(clip):
     frames = list(clip)
     gray = np.full_like(frames[0], 128)
