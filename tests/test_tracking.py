@@ -9,7 +9,8 @@ from heygem_core.errors import Cancelled, InputError
 from heygem_core.options import LipSyncOptions
 from heygem_core.progress import Progress
 from heygem_core.smoothing import OneEuroFilter
-from heygem_core.tracking import FaceTrack, choose_face, smoothing_filter, square_crop, track_frames
+from heygem_core.face_tracker import choose_face, smoothing_filter, square_crop
+from heygem_core.tracking import FaceTrack, track_frames
 
 N = 24
 SIZE = (240, 270)
