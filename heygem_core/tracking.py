@@ -170,8 +170,20 @@ def track_video(info, options: LipSyncOptions | None = None, *, cache_dir: str |
     frames = (frame for _, frame in FrameReader(info).frames(range(info.frame_count)))
     track = track_frames(frames, options, fps=info.fps, total=info.frame_count, on_progress=on_progress,
                          should_stop=should_stop)
+    if len(track) != info.frame_count:
+        # The pipeline asks for every index below frame_count: never hand it a shorter track.
+        log.warning("%s: decoded %d frames, expected %d", info.path, len(track), info.frame_count)
+        track = _fit_length(track, info.frame_count)
     if not track.found.any():
         raise NoFaceError(info.path, f"no face found in any of {len(track)} frames")
     if cache_path is not None:
         track.save(cache_path)
     return track
+
+
+def _fit_length(track: FaceTrack, n: int) -> FaceTrack:
+    """``track`` cut or padded with face-less frames to ``n`` frames."""
+    extra = max(0, n - len(track))
+    landmarks = np.concatenate([track.landmarks[:n], np.full((extra, N_LANDMARKS, 2), np.nan, np.float32)])
+    found = np.concatenate([track.found[:n], np.zeros(extra, bool)])
+    return FaceTrack(landmarks, found, track.fps, track.width, track.height)
