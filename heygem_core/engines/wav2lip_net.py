@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import pickle
+import re
 import zipfile
 from pathlib import Path
 
@@ -151,11 +152,13 @@ def read_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
     try:
         data = torch.load(path, weights_only=not allow_pickle, **kwargs)
     except pickle.UnpicklingError as exc:
-        if "weights only" in str(exc).lower() or "weights_only" in str(exc):
+        found = re.search(r"Unsupported global: GLOBAL (\S+)", str(exc))
+        if found:
             raise CheckpointError(
-                path, "holds Python objects besides weights, which are not loaded by default; if you trust "
-                      "where it came from, register it with `heygem weights add PATH --allow-pickle`") from None
-        raise CheckpointError(path, f"not a PyTorch checkpoint ({_short(exc)})") from None
+                path, f"holds a Python object ({found.group(1)}) besides weights, which is not loaded by "
+                      "default; if you trust where the file came from, register it with "
+                      "`heygem weights add PATH --allow-pickle`") from None
+        raise CheckpointError(path, "not a PyTorch checkpoint (unreadable data)") from None
     except EOFError:
         raise CheckpointError(path, "truncated checkpoint (file ends early); download it again") from None
     except (RuntimeError, ValueError, OSError, AttributeError, ImportError, IndexError, KeyError,
