@@ -15,6 +15,11 @@ SAMPLE_RATE = 16_000
 BAND_HZ = (250.0, 4000.0)   # where speech energy lives; hum and hiss outside it do not open the mouth
 HOP = 160                   # 10 ms analysis hop at 16 kHz
 WIN = 512                   # 32 ms window
+# Band power of a full-scale sine with a Hann window of WIN samples (Parseval): 0 dBFS on our scale.
+FULL_SCALE_DB = 10.0 * np.log10(3.0 * WIN * WIN / 32.0)
+# A recording whose speech never rises above this is treated as silence, not normalised up to "loud".
+QUIETEST_PEAK_DBFS = -45.0
+SILENCE_DBFS = -65.0        # quieter than this is silence, whatever the rest of the clip does
 
 
 @dataclass
@@ -56,13 +61,16 @@ def band_frames(samples: np.ndarray, sr: int = SAMPLE_RATE) -> tuple[np.ndarray,
 
 
 def loudness_db(speech: Speech) -> np.ndarray:
-    """Speech-band loudness in dB relative to the clip's speech peak, one value per 10 ms [shape=(n_hops,)]."""
+    """Speech-band loudness in dB relative to the clip's speech peak, one value per 10 ms [shape=(n_hops,)].
+
+    The peak is the 98th percentile (a click does not set it) and never below QUIETEST_PEAK_DBFS, so
+    silence or faint noise stays far below the peak instead of being scaled up to it."""
 
     def compute():
         power, _ = band_frames(speech.samples, speech.sample_rate)
-        db = 10.0 * np.log10(power.sum(axis=0) + 1e-10)
-        peak = np.percentile(db, 98) if db.size else 0.0   # robust to a single click
-        return (db - peak).astype(np.float32)
+        db = 10.0 * np.log10(power.sum(axis=0) + 1e-12) - FULL_SCALE_DB
+        peak = max(float(np.percentile(db, 98)), QUIETEST_PEAK_DBFS) if db.size else 0.0
+        return np.where(db < SILENCE_DBFS, -120.0, db - peak).astype(np.float32)
 
     return speech.memo("loudness_db", compute)
 

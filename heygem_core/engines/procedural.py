@@ -1,0 +1,372 @@
+"""The weights-free engine: the person's own lips and jaw, moved by the speech.
+
+Per output frame the speech gives a target mouth: an inner-lip opening (a fraction of mouth width, from the
+speech-band loudness with attack/release) and a lip spread/rounding (from the spectral shape). The frame's
+real landmarks give where the lips are now. Every frame is aimed at the *target* shape (closed-neutral plus
+the speech-driven opening), never pushed by a delta on top of whatever the template mouth was doing, so a
+template that already talks does not double the motion.
+
+The landmark displacements become a smooth backward-warp field (Gaussian radial basis functions with fixed
+anchors on the nose and cheeks), faded to zero above the upper lip and well inside its region, so nothing
+above the mouth moves and no box edge shows. Where the target mouth is open, the space between the warped
+inner lip contours is filled with a shaded cavity and a hint of the upper teeth; the lips stay on top.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from .. import landmarks as L
+from ..composite import Patch, clip_box
+from ..options import LipSyncOptions
+from ..speech import Speech, envelope, per_frame, spectral_centroid
+
+UPPER_LIFT = 0.2      # share of an opening taken by the upper lip; the jaw and lower lip take the rest
+
+# Corner to corner, image order as in landmarks.py; UPPER[i] faces LOWER[i].
+INNER_UPPER = list(L.INNER_UPPER_LIP)
+INNER_LOWER = list(L.INNER_LOWER_LIP)
+OUTER_UPPER = list(L.OUTER_LIPS[:11])
+OUTER_LOWER = [L.OUTER_LIPS[0], *L.OUTER_LIPS[11:][::-1], L.OUTER_LIPS[10]]
+CHIN_INNER = [18, 200, 199, 175]   # between the lower lip and the chin point
+# points that must not move when the mouth does: nose, cheeks, eye corners
+ANCHORS = sorted({*L.NOSE_BRIDGE, *L.NOSE_BOTTOM, *L.RIGHT_EYE_CORNERS, *L.LEFT_EYE_CORNERS,
+                  50, 280, 205, 425, 187, 411, 117, 346, 123, 352})
+
+
+class ProceduralEngine:
+    name = "procedural"
+
+    def __init__(self, options: LipSyncOptions):
+        self.options = options
+        self.opening: np.ndarray | None = None   # per output frame, fraction of mouth width
+        self.spread: np.ndarray | None = None    # per output frame, width factor around 1
+
+    # -- audio side, once per (speech, video)
+    def prepare(self, speech: Speech, fps: float, n_frames: int) -> None:
+        self.opening, self.spread = mouth_targets(speech, fps, n_frames, self.options)
+
+    # -- image side
+    def synthesize(self, frames, faces, indices):
+        return [None if face is None else self.render(frame, face, self.opening[k], self.spread[k])
+                for frame, face, k in zip(frames, faces, indices)]
+
+    def render(self, frame: np.ndarray, lm: np.ndarray, opening: float, spread: float) -> Patch | None:
+        """The patch that gives ``frame`` an inner-lip opening of ``opening`` × mouth width."""
+        geo = MouthGeometry(lm)
+        if geo.width < 6:           # a face too small to animate: leave the frame as it is
+            return None
+        target = target_points(lm, geo, opening, spread, self.options.jaw_follow)
+        box = clip_box(geo.region(), frame.shape[1], frame.shape[0])
+        if box[2] - box[0] < 8 or box[3] - box[1] < 8:
+            return None
+        sigma = 0.42 * geo.width
+        upper = warp_field(target.upper_src, target.upper_dst, box, sigma=sigma)
+        lower = warp_field(target.lower_src, target.lower_dst, box, sigma=sigma)
+        w = split_weight(box, target, geo)[..., None]
+        field = upper * (1.0 - w) + lower * w
+        field *= below_nose_window(box, lm, geo)[..., None]
+        field *= edge_window(box)[..., None]
+        pixels = remap(frame, field, box)
+        mask = np.clip(np.hypot(field[..., 0], field[..., 1]) * 4.0, 0.0, 1.0)
+        if opening * geo.width > 1.0:
+            pixels, cav_mask = paint_cavity(pixels, frame, target.polygon, box, lm, geo, opening,
+                                            self.options.teeth)
+            mask = np.maximum(mask, cav_mask)
+        return Patch(box, pixels, mask.astype(np.float32))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# speech → mouth targets
+
+def mouth_targets(speech: Speech, fps: float, n_frames: int, options: LipSyncOptions):
+    """Inner-lip opening (fraction of mouth width) and lip width factor for each output frame."""
+    env = envelope(speech, fps, n_frames, floor_db=options.silence_db)
+    shaped = np.power(env, 1.15)
+    smooth = attack_release(shaped, fps, options.attack_ms, options.release_ms)
+    opening = np.clip(options.mouth_gain * options.max_opening * smooth, 0.0, 0.6).astype(np.float32)
+
+    centroid = per_frame(np.log(spectral_centroid(speech) + 1.0), fps, n_frames)
+    voiced = env > 0.15
+    if voiced.sum() >= 3:
+        z = (centroid - np.median(centroid[voiced])) / (centroid[voiced].std() + 1e-6)
+    else:
+        z = np.zeros(n_frames, np.float32)
+    # high centroid (i, e, s) spreads the lips, low (o, u) rounds them; only while the mouth moves
+    spread = 1.0 + options.rounding * 0.07 * np.tanh(z) * np.clip(env * 2.0, 0.0, 1.0)
+    spread = attack_release(spread - 1.0, fps, options.attack_ms, options.release_ms, signed=True) + 1.0
+    return opening, spread.astype(np.float32)
+
+
+def attack_release(x: np.ndarray, fps: float, attack_ms: float, release_ms: float, *,
+                   signed: bool = False) -> np.ndarray:
+    """Asymmetric one-pole smoothing run forwards and backwards and averaged: quick to open, slower to
+    close, and no net delay (the audio is known in advance, so the filter may look ahead)."""
+    def coef(ms):
+        return 1.0 if ms <= 0 else 1.0 - np.exp(-1000.0 / (ms * fps))
+
+    a, r = coef(attack_ms), coef(release_ms)
+
+    def run(seq):
+        out = np.empty_like(seq)
+        y = seq[0] if len(seq) else 0.0
+        for i, v in enumerate(seq):
+            rising = abs(v) > abs(y) if signed else v > y
+            y += (a if rising else r) * (v - y)
+            out[i] = y
+        return out
+
+    x = np.asarray(x, np.float64)
+    if x.size == 0:
+        return x.astype(np.float32)
+    return (0.5 * (run(x) + run(x[::-1])[::-1])).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# geometry
+
+class MouthGeometry:
+    """A mouth-aligned frame: origin between the corners, ``u`` along the mouth, ``v`` down the face."""
+
+    def __init__(self, lm: np.ndarray):
+        left, right = lm[L.MOUTH_CORNERS[0]], lm[L.MOUTH_CORNERS[1]]
+        self.center = (left + right) / 2.0
+        d = right - left
+        self.width = float(np.hypot(*d))
+        self.u = d / max(self.width, 1e-6)
+        self.v = np.array([-self.u[1], self.u[0]])
+        if (lm[L.CHIN] - self.center) @ self.v < 0:   # v must point from the mouth towards the chin
+            self.v = -self.v
+        self.lm = lm
+
+    def along(self, p: np.ndarray) -> np.ndarray:
+        return (p - self.center) @ self.u
+
+    def down(self, p: np.ndarray) -> np.ndarray:
+        return (p - self.center) @ self.v
+
+    def region(self):
+        """Box for the warp: mouth, chin and jaw, reaching up to the nose tip."""
+        pts = self.lm[np.r_[list(L.JAW), list(L.OUTER_LIPS), L.NOSE_TIP]]
+        x0, y0 = pts.min(0)
+        x1, y1 = pts.max(0)
+        m = 0.25 * self.width
+        return x0 - m, y0, x1 + m, y1 + 0.6 * self.width
+
+
+@dataclass
+class MouthTarget:
+    """Control points (``src`` now → ``dst`` wanted) for the two halves of the mouth, and the outline.
+
+    The upper half (upper lip, nose and cheek anchors) and the lower half (lower lip, chin, jaw, anchors)
+    get separate warps: where the lips meet, the picture folds (the gap between them disappears), and one
+    smooth field cannot both pull the upper lip down and the lower lip up onto the same line."""
+
+    upper_src: np.ndarray
+    upper_dst: np.ndarray
+    lower_src: np.ndarray
+    lower_dst: np.ndarray
+    inner_upper: np.ndarray      # target inner edge of the upper lip, corner to corner
+    inner_lower: np.ndarray      # target inner edge of the lower lip, corner to corner
+
+    @property
+    def polygon(self) -> np.ndarray:
+        """The target mouth opening: upper inner edge corner→corner, then the lower one back."""
+        return np.concatenate([self.inner_upper, self.inner_lower[-2:0:-1]])
+
+
+def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: float,
+                  jaw_follow: float) -> MouthTarget:
+    """Aim the frame's mouth at the target shape: inner-lip gap = ``opening`` × mouth width in the middle,
+    tapering to shut at the corners, whatever the template's mouth is doing now."""
+    upper, lower = lm[INNER_UPPER[1:-1]], lm[INNER_LOWER[1:-1]]
+    gap_now = np.maximum(geo.down(lower) - geo.down(upper), 0.0)      # per inner-lip pair, px
+
+    corners = lm[list(L.INNER_MOUTH_CORNERS)]
+    inner_half = max(1.0, 0.5 * abs(geo.along(corners[1]) - geo.along(corners[0])))
+    s = np.clip(geo.along((upper + lower) / 2.0) / inner_half, -1.0, 1.0)
+    profile = np.power(np.clip(1.0 - s * s, 0.0, 1.0), 0.7)          # open in the middle, shut at the corners
+    delta = opening * geo.width * profile - gap_now                   # > 0 opens, < 0 closes
+    centre_delta = float(np.interp(0.0, *_sorted(s, delta)))
+
+    def moved(idx, shift_px):
+        p = lm[idx]
+        q = p + np.outer(shift_px, geo.v)
+        return p, q + np.outer((spread - 1.0) * geo.along(q), geo.u)  # spread / round about the centre
+
+    def carried(idx):
+        """Inner-lip deltas carried to other lip points by their position along the mouth."""
+        t = np.clip(geo.along(lm[idx]) / inner_half, -1.0, 1.0)
+        return np.interp(t, *_sorted(s, delta))
+
+    # the upper lip lifts a little; the lower lip and the jaw take the rest
+    iu = moved(INNER_UPPER, -UPPER_LIFT * carried(INNER_UPPER))
+    ou = moved(OUTER_UPPER, -0.8 * UPPER_LIFT * carried(OUTER_UPPER))
+    il = moved(INNER_LOWER, (1.0 - UPPER_LIFT) * carried(INNER_LOWER))
+    ol = moved(OUTER_LOWER, (1.0 - UPPER_LIFT) * carried(OUTER_LOWER))
+    il[1][[0, -1]] = iu[1][[0, -1]]                                   # the corners are shared
+
+    # the jaw turns about the ears: points move less the nearer they are to them
+    jaw = list(L.JAW)
+    half_face = max(1.0, 0.5 * np.ptp(geo.along(lm[jaw])))
+    fall = np.clip(1.0 - np.abs(geo.along(lm[jaw])) / (1.15 * half_face), 0.0, 1.0) ** 0.8
+    drop = (1.0 - UPPER_LIFT) * centre_delta
+    jw = moved(jaw, jaw_follow * drop * fall)
+    ch = moved(CHIN_INNER, np.full(len(CHIN_INNER), 0.5 * (1.0 + jaw_follow) * drop))
+    anchors = lm[ANCHORS]
+
+    def stack(*pairs):
+        return (np.concatenate([p for p, _ in pairs] + [anchors]).astype(np.float64),
+                np.concatenate([q for _, q in pairs] + [anchors]).astype(np.float64))
+
+    up_src, up_dst = stack(iu, ou)
+    lo_src, lo_dst = stack(il, ol, jw, ch)
+    return MouthTarget(up_src, up_dst, lo_src, lo_dst, iu[1], il[1])
+
+
+def _sorted(x, y):
+    order = np.argsort(x)
+    return x[order], y[order]
+
+
+def split_weight(box, target: MouthTarget, geo: MouthGeometry) -> np.ndarray:
+    """How much each pixel belongs to the lower half: 0 above the line where the target lips meet, 1 below.
+
+    Sharp between the mouth corners (the lips' own edge), widening into a soft blend beyond them where both
+    halves hardly move, so no seam runs out across the cheeks. [shape=(h, w), float32]"""
+    x0, y0, x1, y1 = box
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    pts = np.stack([xx, yy], -1)
+    along = (pts - geo.center) @ geo.u.astype(np.float32)
+    down = (pts - geo.center) @ geo.v.astype(np.float32)
+    mid = (target.inner_upper + target.inner_lower) / 2.0
+    line = np.interp(along, *_sorted(geo.along(mid), geo.down(mid))).astype(np.float32)
+    half = 0.5 * np.ptp(geo.along(mid))
+    outside = np.clip(np.abs(along) - half, 0.0, None)
+    width = 0.75 + 0.6 * outside
+    return _smoothstep(np.clip(0.5 + (down - line) / (2.0 * width), 0.0, 1.0)).astype(np.float32)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the warp
+
+def warp_field(src: np.ndarray, dst: np.ndarray, box, *, sigma: float, step: int = 4) -> np.ndarray:
+    """Backward displacement (dst → src) over ``box`` from a Gaussian RBF fit to the control points.
+
+    Solved at the target positions so that output(dst_j) = input(src_j) exactly; Gaussian kernels without
+    a polynomial term decay to zero away from the points. [shape=(h, w, 2), float32]"""
+    x0, y0, x1, y1 = box
+    disp = src - dst
+    if not np.any(np.abs(disp) > 0.05):
+        return np.zeros((y1 - y0, x1 - x0, 2), np.float32)
+    d2 = ((dst[:, None, :] - dst[None, :, :]) ** 2).sum(-1)
+    k = np.exp(-d2 / (2 * sigma * sigma))
+    weights = np.linalg.solve(k + 1e-3 * np.eye(len(dst)), disp)
+    gx = np.arange(x0, x1 + step, step, dtype=np.float64)
+    gy = np.arange(y0, y1 + step, step, dtype=np.float64)
+    grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
+    g2 = ((grid[:, None, :] - dst[None, :, :]) ** 2).sum(-1)
+    coarse = (np.exp(-g2 / (2 * sigma * sigma)) @ weights).reshape(len(gy), len(gx), 2).astype(np.float32)
+    full = cv2.resize(coarse, ((len(gx) - 1) * step + 1, (len(gy) - 1) * step + 1), interpolation=cv2.INTER_LINEAR)
+    return np.ascontiguousarray(full[: y1 - y0, : x1 - x0])
+
+
+def below_nose_window(box, lm: np.ndarray, geo: MouthGeometry) -> np.ndarray:
+    """0 at and above the bottom of the nose, rising smoothly to 1 just above the upper lip."""
+    x0, y0, x1, y1 = box
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    pts = np.stack([xx, yy], -1)
+    nose = lm[L.SUBNASALE]
+    lip_top = lm[L.UPPER_LIP_OUTER_MID]
+    span = max(1.0, float((lip_top - nose) @ geo.v))
+    t = ((pts - nose) @ geo.v.astype(np.float32)) / (0.8 * span)
+    return _smoothstep(np.clip(t, 0.0, 1.0))
+
+
+def edge_window(box, margin: float = 0.12) -> np.ndarray:
+    """1 inside, falling smoothly to 0 over the outer ``margin`` of the box on every side."""
+    x0, y0, x1, y1 = box
+    def ramp(n):
+        t = np.minimum(np.arange(n), n - 1 - np.arange(n)) / max(1.0, margin * n)   # 0 on the border
+        return _smoothstep(np.clip(t, 0.0, 1.0))
+    return np.outer(ramp(y1 - y0), ramp(x1 - x0)).astype(np.float32)
+
+
+def remap(frame: np.ndarray, field: np.ndarray, box) -> np.ndarray:
+    x0, y0, x1, y1 = box
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    return cv2.remap(frame, xx + field[..., 0], yy + field[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def _smoothstep(t):
+    return t * t * (3.0 - 2.0 * t)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# the inside of the mouth
+
+def paint_cavity(pixels: np.ndarray, frame: np.ndarray, polygon: np.ndarray, box, lm: np.ndarray,
+                 geo: MouthGeometry, opening: float, teeth: float):
+    """Fill the open mouth: dark, shaded, with a soft band of upper teeth under the upper lip.
+
+    Colours come from the frame's own lips so the inside suits the face and the light."""
+    x0, y0, x1, y1 = box
+    h, w = y1 - y0, x1 - x0
+    poly = np.round((polygon - (x0, y0)) * 4).astype(np.int32)
+    hard = np.zeros((h, w), np.uint8)
+    cv2.fillPoly(hard, [poly], 255, lineType=cv2.LINE_AA, shift=2)
+    if hard.max() == 0:
+        return pixels, np.zeros((h, w), np.float32)
+    cav = cv2.GaussianBlur(hard.astype(np.float32) / 255.0, (0, 0), 0.8)
+
+    lip = _lip_colour(frame, lm)
+    gap_px = max(opening * geo.width, 1.0)
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    pts = np.stack([xx, yy], -1)
+    rows = (pts - geo.center) @ geo.v.astype(np.float32) - _upper_edge(polygon, geo)   # px below the upper lip
+    depth = np.clip(rows / gap_px, 0.0, 1.0)
+    across = np.clip(np.abs((pts - geo.center) @ geo.u.astype(np.float32)) / (0.5 * geo.width), 0.0, 1.0)
+
+    # a dark, warm cavity; the tongue shows low in a wide-open mouth; the corners fall into shadow
+    inner = np.broadcast_to(lip * np.array([0.16, 0.16, 0.24]) + 4.0, depth.shape + (3,)).astype(np.float32)
+    wide = np.clip(gap_px / (0.14 * geo.width), 0.0, 1.0)
+    tongue_w = _smoothstep(np.clip((depth - 0.55) / 0.45, 0.0, 1.0)) * 0.7 * wide
+    inner = inner * (1.0 - tongue_w[..., None]) + (lip * 0.5)[None, None, :] * tongue_w[..., None]
+    inner = inner * (1.0 - 0.55 * across[..., None] ** 2)
+
+    if teeth > 0:   # upper teeth: a soft off-white band just under the upper lip, hidden at the corners
+        band = max(1.0, min(0.42 * gap_px, 0.1 * geo.width))
+        tooth = np.clip(1.0 - rows / band, 0.0, 1.0) ** 0.6 * (rows > -1.5)
+        tooth = cv2.GaussianBlur(tooth.astype(np.float32), (0, 0), 0.7)
+        tooth *= np.clip(1.0 - across ** 2.5, 0.0, 1.0) * min(1.0, 1.5 * teeth)
+        tooth *= np.clip(gap_px / (0.05 * geo.width), 0.0, 1.0)        # no teeth in a barely open mouth
+        light = np.clip(np.mean(lip) / 140.0, 0.55, 1.0)
+        enamel = (0.8 * np.array([222.0, 232.0, 240.0]) + 0.2 * lip) * light
+        inner = inner * (1.0 - tooth[..., None]) + enamel[None, None, :] * tooth[..., None]
+
+    out = pixels.astype(np.float32) * (1.0 - cav[..., None]) + inner * cav[..., None]
+    return np.clip(out + 0.5, 0, 255).astype(np.uint8), cav
+
+
+def _lip_colour(frame: np.ndarray, lm: np.ndarray) -> np.ndarray:
+    outline = lm[list(L.OUTER_LIPS)]
+    x0, y0 = np.floor(outline.min(0)).astype(int)
+    x1, y1 = np.ceil(outline.max(0)).astype(int) + 1
+    x0, y0 = max(x0, 0), max(y0, 0)
+    patch = frame[y0:y1, x0:x1]
+    if patch.size == 0:
+        return np.array([90.0, 90.0, 150.0])
+    m = np.zeros(patch.shape[:2], np.uint8)
+    cv2.fillPoly(m, [np.round(outline - (x0, y0)).astype(np.int32)], 1)
+    cv2.fillPoly(m, [np.round(lm[list(L.INNER_LIPS)] - (x0, y0)).astype(np.int32)], 0)
+    sel = patch[m > 0]
+    return sel.reshape(-1, 3).astype(np.float64).mean(0) if len(sel) else np.array([90.0, 90.0, 150.0])
+
+
+def _upper_edge(polygon: np.ndarray, geo: MouthGeometry) -> float:
+    """How far below the mouth centre the (target) upper inner lip runs, at the middle."""
+    upper = polygon[:len(INNER_UPPER)]  # the polygon starts with the upper inner edge
+    return float(np.median(geo.down(upper[len(upper) // 3: 2 * len(upper) // 3 + 1])))

@@ -1,0 +1,202 @@
+"""`generate`: one speech track + one face video → one lip-synced MP4.
+
+    speech = prepare_speech("talk.m4a")                 # decode + features once for a batch
+    for video in videos:
+        generate("talk.m4a", video, out_dir / f"{video.stem}.mp4", options, speech=speech)
+
+The steps: (1) check inputs, (2) speech, (3) probe the template, (4) face track (cached), (5) engine
+prepare, (6) stream: a decode thread → bounded queue → synthesise + composite → encoder, so memory stays
+bounded however long the video is. The output is written under a temporary name and renamed when complete.
+"""
+from __future__ import annotations
+
+import logging
+import queue
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator
+
+import numpy as np
+
+from . import composite
+from .audio import AUDIO_EXTS, load_audio
+from .engines import Engine, get_engine
+from .errors import Cancelled, InputError
+from .options import LipSyncOptions
+from .progress import Progress
+from .speech import SAMPLE_RATE, Speech
+from .timeline import output_frame_count, template_indices
+from .tracking import FaceTrack, track_video
+from .video import IMAGE_EXTS, VIDEO_EXTS, FrameReader, probe_video
+from .encode import VideoWriter
+
+log = logging.getLogger(__name__)
+
+ProgressHook = Callable[[Progress], None]
+StopHook = Callable[[], bool]
+
+
+@dataclass
+class GenerateResult:
+    output: Path
+    audio: str
+    video: str
+    frames: int
+    fps: float
+    duration: float
+    seconds: float
+    face_ratio: float
+    engine: str
+    options: dict = field(repr=False)
+    stage_seconds: dict = field(default_factory=dict, repr=False)
+    track_from_cache: bool = False
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["output"] = str(self.output)
+        return d
+
+
+def prepare_speech(audio: str | Path) -> Speech:
+    """Decode the speech track to 16 kHz mono once; features are memoised on the returned object."""
+    check_file(audio, AUDIO_EXTS + VIDEO_EXTS, "audio")
+    decoded = load_audio(audio, sample_rate=SAMPLE_RATE, mono=True)
+    if decoded.samples.size == 0 or decoded.duration <= 0:
+        raise InputError(audio, "the audio track is empty (zero length)")
+    return Speech(samples=decoded.samples, sample_rate=SAMPLE_RATE, path=str(audio))
+
+
+def generate(audio: str | Path, video: str | Path, out: str | Path, options: LipSyncOptions | None = None, *,
+             on_progress: ProgressHook | None = None, should_stop: StopHook | None = None,
+             speech: Speech | None = None, engine: Engine | None = None,
+             track_cache: str | Path | None = None) -> GenerateResult:
+    """Make ``out`` (H.264 + AAC MP4): the face in ``video`` speaking ``audio``.
+
+    ``speech`` and ``engine`` may be passed in to share them across the videos of a batch; ``track_cache`` is
+    a folder for face tracks, so the same template with another audio skips the face stage.
+    """
+    options = options or LipSyncOptions()
+    started = time.perf_counter()
+    report = on_progress or (lambda p: None)
+    stop = should_stop or (lambda: False)
+    timings: dict[str, float] = {}
+
+    # 1. inputs
+    check_file(video, VIDEO_EXTS + IMAGE_EXTS, "video")
+    out = Path(out)
+    if out.suffix.lower() != ".mp4":
+        raise InputError(out, "the output must be an .mp4 file")
+    out.parent.mkdir(parents=True, exist_ok=True)
+
+    # 2. speech
+    report(Progress("decode", 0, 1))
+    t = time.perf_counter()
+    if speech is None:
+        speech = prepare_speech(audio)
+    sound = speech.memo("native_audio", lambda: load_audio(audio, sample_rate=None, mono=False))
+
+    # 3. template
+    info = probe_video(video, image_fps=options.image_fps)
+    n_out = output_frame_count(speech.duration, info.fps)
+    timings["decode"] = time.perf_counter() - t
+    report(Progress("decode", 1, 1))
+
+    # 4. face track
+    t = time.perf_counter()
+    track = track_video(info, options, cache_dir=track_cache, on_progress=report, should_stop=stop)
+    timings["face"] = time.perf_counter() - t
+
+    # 5. engine
+    engine = engine or get_engine(options)
+    engine.prepare(speech, info.fps, n_out)
+
+    # 6. synthesis, streamed
+    t = time.perf_counter()
+    order = template_indices(n_out, info.frame_count, options.loop_mode)
+    with VideoWriter(out, info.width, info.height, info.fps, audio=sound, crf=options.crf,
+                     preset=options.preset, audio_bitrate=options.audio_bitrate) as writer:
+        batch = max(1, options.batch_size if options.engine == "wav2lip" else 8)
+        for k0, frames, idxs in _batches(FrameReader(info), order, batch, stop):
+            faces = [track.face(j) for j in idxs]
+            ks = list(range(k0, k0 + len(frames)))
+            for frame, patch in zip(frames, engine.synthesize(frames, faces, ks)):
+                if patch is not None:
+                    composite.apply(frame, patch)
+                writer.write(frame)
+            report(Progress("synthesis", k0 + len(frames), n_out))
+        report(Progress("encode", 0, 1))
+    timings["synthesis"] = time.perf_counter() - t
+    report(Progress("encode", 1, 1))
+
+    seconds = time.perf_counter() - started
+    result = GenerateResult(output=out, audio=str(audio), video=str(video), frames=n_out, fps=info.fps,
+                            duration=n_out / info.fps, seconds=seconds, face_ratio=track.face_ratio,
+                            engine=options.engine, options=options.to_dict(), stage_seconds=timings,
+                            track_from_cache=bool(getattr(track, "from_cache", False)))
+    log.info("generated %s: %d frames in %.1f s (face %.0f%%)", out, n_out, seconds, 100 * track.face_ratio)
+    return result
+
+
+def check_file(path: str | Path, exts: tuple[str, ...], what: str) -> None:
+    """Fail early with a one-line reason for a missing, empty or unsupported file."""
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, "no such file")
+    if not p.is_file():
+        raise InputError(p, "not a file")
+    if p.stat().st_size == 0:
+        raise InputError(p, "the file is empty")
+    if p.suffix.lower() not in exts:
+        raise InputError(p, f"unsupported {what} type {p.suffix or '(none)'}; use one of {' '.join(exts)}")
+
+
+def _batches(reader: FrameReader, order: np.ndarray, size: int, stop: StopHook
+             ) -> Iterator[tuple[int, list[np.ndarray], list[int]]]:
+    """Template frames in output order, decoded on a thread into a bounded queue, grouped into batches."""
+    q: queue.Queue = queue.Queue(maxsize=2 * size)
+    done = object()
+    quit_flag = threading.Event()
+
+    def put(item) -> bool:
+        while not quit_flag.is_set():
+            try:
+                q.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for _, frame in reader.frames(order):
+                if not put(frame):
+                    return
+            put(done)
+        except BaseException as exc:  # surfaced in the consumer
+            put(exc)
+
+    thread = threading.Thread(target=produce, name="heygem-decode", daemon=True)
+    thread.start()
+    k = 0
+    try:
+        while True:
+            frames: list[np.ndarray] = []
+            while len(frames) < size:
+                item = q.get()
+                if item is done:
+                    break
+                if isinstance(item, BaseException):
+                    raise item
+                frames.append(item)
+            if frames:
+                if stop():
+                    raise Cancelled("stopped by request")
+                yield k, frames, [int(j) for j in order[k:k + len(frames)]]
+                k += len(frames)
+            if len(frames) < size:
+                return
+    finally:
+        quit_flag.set()
+        thread.join(timeout=5)

@@ -1,0 +1,133 @@
+"""Sync score: how well a video's mouth follows a speech track.
+
+Per video frame, the mouth opening (inner-lip gap ÷ mouth width, from the project's landmarks) and the
+speech-band loudness envelope of the audio; Pearson r at the best lag within ±200 ms. A positive lag means
+the sound comes after the mouth movement (the audio is late).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from .landmarks import mouth_opening
+from .options import LipSyncOptions
+from .speech import envelope
+
+MAX_LAG_S = 0.2
+
+
+@dataclass
+class SyncScore:
+    r: float                 # Pearson r at the best lag (nan when it cannot be measured)
+    lag_ms: float            # best lag; > 0: the audio comes after the mouth
+    face_ratio: float        # share of frames where a face was found
+    opening_range: float     # 95th − 5th percentile of the mouth opening
+    opening_speech: float    # mean opening while there is speech
+    opening_silence: float   # mean opening during silence (nan when there is none)
+    fps: float
+    opening: np.ndarray = field(repr=False)
+    envelope: np.ndarray = field(repr=False)
+
+    def to_dict(self) -> dict:
+        keys = ("r", "lag_ms", "face_ratio", "opening_range", "opening_speech", "opening_silence", "fps")
+        return {k: (None if isinstance(getattr(self, k), float) and np.isnan(getattr(self, k))
+                    else round(float(getattr(self, k)), 4)) for k in keys}
+
+
+def best_lag(opening: np.ndarray, env: np.ndarray, max_lag: int) -> tuple[float, int]:
+    """(r, lag) maximising the Pearson correlation of ``opening[t]`` with ``env[t + lag]``; NaNs ignored."""
+    best = (float("nan"), 0)
+    n = len(opening)
+    for lag in range(-max_lag, max_lag + 1):
+        a = opening[max(0, -lag): n - max(0, lag)]
+        b = env[max(0, lag): n - max(0, -lag)]
+        ok = np.isfinite(a) & np.isfinite(b)
+        if ok.sum() < 8:
+            continue
+        a, b = a[ok], b[ok]
+        if a.std() < 1e-9 or b.std() < 1e-9:
+            continue
+        r = float(np.corrcoef(a, b)[0, 1])
+        if np.isnan(best[0]) or r > best[0] + 1e-12 or (abs(r - best[0]) <= 1e-12 and abs(lag) < abs(best[1])):
+            best = (r, lag)
+    return best
+
+
+def score_track(opening: np.ndarray, env: np.ndarray, fps: float) -> SyncScore:
+    """Score per-frame mouth openings (NaN where no face) against a per-frame envelope in [0, 1]."""
+    opening = np.asarray(opening, np.float64)
+    env = np.asarray(env, np.float64)[: len(opening)]
+    opening = opening[: len(env)]
+    r, lag = best_lag(opening, env, max(1, int(round(MAX_LAG_S * fps))))
+    found = np.isfinite(opening)
+    speech, silence = found & (env > 0.2), found & (env <= 0.0)
+    valid = opening[found]
+    return SyncScore(
+        r=r, lag_ms=1000.0 * lag / fps, face_ratio=float(found.mean()) if len(found) else 0.0,
+        opening_range=float(np.percentile(valid, 95) - np.percentile(valid, 5)) if valid.size else float("nan"),
+        opening_speech=float(opening[speech].mean()) if speech.any() else float("nan"),
+        opening_silence=float(opening[silence].mean()) if silence.any() else float("nan"),
+        fps=fps, opening=opening, envelope=env)
+
+
+def mouth_openings(video: str | Path, options: LipSyncOptions | None = None, *, cache_dir=None,
+                   on_progress=None) -> tuple[np.ndarray, float]:
+    """Per-frame mouth opening of ``video`` (NaN where no face) and its frame rate."""
+    from .tracking import track_frames
+    from .video import FrameReader, probe_video
+
+    info = probe_video(video)
+    options = options or LipSyncOptions()
+    # no NoFaceError here: a result with no face at all simply scores nan
+    track = track_frames((f for _, f in FrameReader(info).frames(range(info.frame_count))), options,
+                         fps=info.fps, total=info.frame_count, on_progress=on_progress)
+    opening = np.full(info.frame_count, np.nan)
+    for i in range(min(info.frame_count, len(track.found))):
+        if track.found[i]:
+            opening[i] = mouth_opening(track.landmarks[i])
+    return opening, info.fps
+
+
+def sync_score(audio: str | Path, video: str | Path, *, speech=None, plot: str | Path | None = None,
+               on_progress=None) -> SyncScore:
+    """Score how well the mouth in ``video`` follows the speech in ``audio``."""
+    from .pipeline import prepare_speech
+
+    speech = speech or prepare_speech(audio)
+    opening, fps = mouth_openings(video, on_progress=on_progress)
+    result = score_track(opening, envelope(speech, fps, len(opening)), fps)
+    if plot:
+        plot_score(result, plot)
+    return result
+
+
+def plot_score(score: SyncScore, path: str | Path | None = None, ax=None):
+    """Both curves over time, the envelope shifted by the best lag; saved to ``path`` when given."""
+    import matplotlib
+    if ax is None and path is not None:
+        matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(10, 3.2), dpi=100)
+    t = np.arange(len(score.opening)) / score.fps
+    lag_frames = int(round(score.lag_ms * score.fps / 1000.0))
+    env = np.roll(score.envelope, -lag_frames)
+    top = np.nanmax(score.opening) if np.isfinite(score.opening).any() else 1.0
+    ax.fill_between(t, 0, env * (top or 1.0), color="#f0a35e", alpha=0.35, lw=0,
+                    label=f"speech loudness (shifted {score.lag_ms:+.0f} ms)")
+    ax.plot(t, score.opening, color="#2a6fdb", lw=1.6, label="mouth opening (÷ mouth width)")
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("opening")
+    ax.set_title(f"sync r = {score.r:.2f} at {score.lag_ms:+.0f} ms · face in {100 * score.face_ratio:.0f}% of frames")
+    ax.legend(loc="upper right", fontsize=8)
+    ax.set_xlim(0, t[-1] if len(t) else 1)
+    if own:
+        fig.tight_layout()
+        if path is not None:
+            fig.savefig(path)
+            plt.close(fig)
+    return ax
