@@ -13,6 +13,8 @@ inner lip contours is filled with a shaded cavity and a hint of the upper teeth;
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
 
@@ -22,6 +24,16 @@ from ..options import LipSyncOptions
 from ..speech import Speech, envelope, per_frame, spectral_centroid
 
 UPPER_LIFT = 0.2      # share of an opening taken by the upper lip; the jaw and lower lip take the rest
+
+# Corner to corner, image order as in landmarks.py; UPPER[i] faces LOWER[i].
+INNER_UPPER = list(L.INNER_UPPER_LIP)
+INNER_LOWER = list(L.INNER_LOWER_LIP)
+OUTER_UPPER = list(L.OUTER_LIPS[:11])
+OUTER_LOWER = [L.OUTER_LIPS[0], *L.OUTER_LIPS[11:][::-1], L.OUTER_LIPS[10]]
+CHIN_INNER = [18, 200, 199, 175]   # between the lower lip and the chin point
+# points that must not move when the mouth does: nose, cheeks, eye corners
+ANCHORS = sorted({*L.NOSE_BRIDGE, *L.NOSE_BOTTOM, *L.RIGHT_EYE_CORNERS, *L.LEFT_EYE_CORNERS,
+                  50, 280, 205, 425, 187, 411, 117, 346, 123, 352})
 
 
 class ProceduralEngine:
@@ -46,19 +58,22 @@ class ProceduralEngine:
         geo = MouthGeometry(lm)
         if geo.width < 6:           # a face too small to animate: leave the frame as it is
             return None
-        src, dst = target_points(lm, geo, opening, spread, self.options.jaw_follow)
+        target = target_points(lm, geo, opening, spread, self.options.jaw_follow)
         box = clip_box(geo.region(), frame.shape[1], frame.shape[0])
         if box[2] - box[0] < 8 or box[3] - box[1] < 8:
             return None
-        field = warp_field(src, dst, box, sigma=0.42 * geo.width)
+        sigma = 0.42 * geo.width
+        upper = warp_field(target.upper_src, target.upper_dst, box, sigma=sigma)
+        lower = warp_field(target.lower_src, target.lower_dst, box, sigma=sigma)
+        w = split_weight(box, target, geo)[..., None]
+        field = upper * (1.0 - w) + lower * w
         field *= below_nose_window(box, lm, geo)[..., None]
         field *= edge_window(box)[..., None]
         pixels = remap(frame, field, box)
-        mag = np.hypot(field[..., 0], field[..., 1])
-        mask = np.clip(mag * 4.0, 0.0, 1.0)
-        cavity = inner_polygon(dst)
+        mask = np.clip(np.hypot(field[..., 0], field[..., 1]) * 4.0, 0.0, 1.0)
         if opening * geo.width > 1.0:
-            pixels, cav_mask = paint_cavity(pixels, frame, cavity, box, lm, geo, opening, self.options.teeth)
+            pixels, cav_mask = paint_cavity(pixels, frame, target.polygon, box, lm, geo, opening,
+                                            self.options.teeth)
             mask = np.maximum(mask, cav_mask)
         return Patch(box, pixels, mask.astype(np.float32))
 
@@ -134,75 +149,104 @@ class MouthGeometry:
 
     def region(self):
         """Box for the warp: mouth, chin and jaw, reaching up to the nose tip."""
-        pts = self.lm[np.r_[L.JAW, L.LIPS_OUTER, L.NOSE_TIP]]
+        pts = self.lm[np.r_[list(L.JAW), list(L.OUTER_LIPS), L.NOSE_TIP]]
         x0, y0 = pts.min(0)
         x1, y1 = pts.max(0)
         m = 0.25 * self.width
         return x0 - m, y0, x1 + m, y1 + 0.6 * self.width
 
 
-def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: float, jaw_follow: float):
-    """Control points: where each landmark is now (``src``) and where it should be (``dst``).
+@dataclass
+class MouthTarget:
+    """Control points (``src`` now → ``dst`` wanted) for the two halves of the mouth, and the outline.
 
-    Anchors (nose, cheeks, upper face oval) keep ``dst == src``."""
-    upper, lower = lm[L.INNER_UPPER[1:-1]], lm[L.INNER_LOWER[1:-1]]
-    gap_now = geo.down(lower) - geo.down(upper)                       # per inner-lip pair, px
+    The upper half (upper lip, nose and cheek anchors) and the lower half (lower lip, chin, jaw, anchors)
+    get separate warps: where the lips meet, the picture folds (the gap between them disappears), and one
+    smooth field cannot both pull the upper lip down and the lower lip up onto the same line."""
 
-    inner_half = max(1.0, 0.5 * abs(geo.along(lm[L.INNER_CORNERS[1]]) - geo.along(lm[L.INNER_CORNERS[0]])))
+    upper_src: np.ndarray
+    upper_dst: np.ndarray
+    lower_src: np.ndarray
+    lower_dst: np.ndarray
+    inner_upper: np.ndarray      # target inner edge of the upper lip, corner to corner
+    inner_lower: np.ndarray      # target inner edge of the lower lip, corner to corner
+
+    @property
+    def polygon(self) -> np.ndarray:
+        """The target mouth opening: upper inner edge corner→corner, then the lower one back."""
+        return np.concatenate([self.inner_upper, self.inner_lower[-2:0:-1]])
+
+
+def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: float,
+                  jaw_follow: float) -> MouthTarget:
+    """Aim the frame's mouth at the target shape: inner-lip gap = ``opening`` × mouth width in the middle,
+    tapering to shut at the corners, whatever the template's mouth is doing now."""
+    upper, lower = lm[INNER_UPPER[1:-1]], lm[INNER_LOWER[1:-1]]
+    gap_now = np.maximum(geo.down(lower) - geo.down(upper), 0.0)      # per inner-lip pair, px
+
+    corners = lm[list(L.INNER_MOUTH_CORNERS)]
+    inner_half = max(1.0, 0.5 * abs(geo.along(corners[1]) - geo.along(corners[0])))
     s = np.clip(geo.along((upper + lower) / 2.0) / inner_half, -1.0, 1.0)
     profile = np.power(np.clip(1.0 - s * s, 0.0, 1.0), 0.7)          # open in the middle, shut at the corners
-    gap_goal = opening * geo.width * profile
-    delta = gap_goal - np.maximum(gap_now, 0.0)                      # >0 opens, <0 closes
-    if np.all(gap_now <= 0):
-        delta = gap_goal
+    delta = opening * geo.width * profile - gap_now                   # > 0 opens, < 0 closes
+    centre_delta = float(np.interp(0.0, *_sorted(s, delta)))
 
-    centre_delta = float(np.interp(0.0, s[np.argsort(s)], delta[np.argsort(s)]))
-    pts_src, pts_dst = [], []
-
-    def move(idx, shift_px, weight=1.0):
+    def moved(idx, shift_px):
         p = lm[idx]
-        q = p + np.outer(np.asarray(shift_px) * weight, geo.v)
-        q = q + np.outer((spread - 1.0) * geo.along(q), geo.u)      # spread / round around the centre
-        pts_src.append(p)
-        pts_dst.append(q)
+        q = p + np.outer(shift_px, geo.v)
+        return p, q + np.outer((spread - 1.0) * geo.along(q), geo.u)  # spread / round about the centre
 
-    # lips: upper lip lifts a little, lower lip takes the rest; outer contours follow their inner ones.
-    # The first two groups must stay first and in this order: inner_polygon() reads them back.
-    move(L.INNER_UPPER, -UPPER_LIFT * _sample(delta, s, lm[L.INNER_UPPER], geo, inner_half))
-    move(L.INNER_LOWER[1:-1], (1.0 - UPPER_LIFT) * delta)
-    move(L.OUTER_UPPER, -UPPER_LIFT * _sample(delta, s, lm[L.OUTER_UPPER], geo, inner_half), 0.8)
-    move(L.OUTER_LOWER[1:-1], (1.0 - UPPER_LIFT) * _sample(delta, s, lm[L.OUTER_LOWER[1:-1]], geo, inner_half))
+    def carried(idx):
+        """Inner-lip deltas carried to other lip points by their position along the mouth."""
+        t = np.clip(geo.along(lm[idx]) / inner_half, -1.0, 1.0)
+        return np.interp(t, *_sorted(s, delta))
 
-    # chin and jaw: the jaw turns about the ears, so points move less the nearer they are to them
-    jaw = lm[L.JAW]
-    half_face = max(1.0, 0.5 * (jaw[:, 0].max() - jaw[:, 0].min()))
-    fall = np.clip(1.0 - np.abs(geo.along(jaw)) / (1.15 * half_face), 0.0, 1.0) ** 0.8
-    jaw_shift = jaw_follow * (1.0 - UPPER_LIFT) * centre_delta * fall
-    pts_src.append(jaw)
-    pts_dst.append(jaw + np.outer(jaw_shift, geo.v))
-    chin = lm[L.CHIN_INNER]
-    pts_src.append(chin)
-    pts_dst.append(chin + np.outer(np.full(len(chin), 0.5 * (1 + jaw_follow) * (1.0 - UPPER_LIFT) * centre_delta),
-                                   geo.v))
+    # the upper lip lifts a little; the lower lip and the jaw take the rest
+    iu = moved(INNER_UPPER, -UPPER_LIFT * carried(INNER_UPPER))
+    ou = moved(OUTER_UPPER, -0.8 * UPPER_LIFT * carried(OUTER_UPPER))
+    il = moved(INNER_LOWER, (1.0 - UPPER_LIFT) * carried(INNER_LOWER))
+    ol = moved(OUTER_LOWER, (1.0 - UPPER_LIFT) * carried(OUTER_LOWER))
+    il[1][[0, -1]] = iu[1][[0, -1]]                                   # the corners are shared
 
-    anchors = lm[L.ANCHORS]
-    pts_src.append(anchors)
-    pts_dst.append(anchors)
-    return np.concatenate(pts_src).astype(np.float64), np.concatenate(pts_dst).astype(np.float64)
+    # the jaw turns about the ears: points move less the nearer they are to them
+    jaw = list(L.JAW)
+    half_face = max(1.0, 0.5 * np.ptp(geo.along(lm[jaw])))
+    fall = np.clip(1.0 - np.abs(geo.along(lm[jaw])) / (1.15 * half_face), 0.0, 1.0) ** 0.8
+    drop = (1.0 - UPPER_LIFT) * centre_delta
+    jw = moved(jaw, jaw_follow * drop * fall)
+    ch = moved(CHIN_INNER, np.full(len(CHIN_INNER), 0.5 * (1.0 + jaw_follow) * drop))
+    anchors = lm[ANCHORS]
 
+    def stack(*pairs):
+        return (np.concatenate([p for p, _ in pairs] + [anchors]).astype(np.float64),
+                np.concatenate([q for _, q in pairs] + [anchors]).astype(np.float64))
 
-def _sample(delta, s, pts, geo, inner_half):
-    """Inner-lip deltas carried to outer-lip points by their position along the mouth."""
-    order = np.argsort(s)
-    t = np.clip(geo.along(pts) / inner_half, -1.0, 1.0)
-    return np.interp(t, s[order], delta[order])
+    up_src, up_dst = stack(iu, ou)
+    lo_src, lo_dst = stack(il, ol, jw, ch)
+    return MouthTarget(up_src, up_dst, lo_src, lo_dst, iu[1], il[1])
 
 
-def inner_polygon(dst: np.ndarray) -> np.ndarray:
-    """The target inner-lip outline (upper lip corner→corner, then lower lip back), from target_points()."""
-    n_up, n_lo = len(L.INNER_UPPER), len(L.INNER_LOWER) - 2
-    upper, lower = dst[:n_up], dst[n_up:n_up + n_lo]
-    return np.concatenate([upper, lower[::-1]])
+def _sorted(x, y):
+    order = np.argsort(x)
+    return x[order], y[order]
+
+
+def split_weight(box, target: MouthTarget, geo: MouthGeometry) -> np.ndarray:
+    """How much each pixel belongs to the lower half: 0 above the line where the target lips meet, 1 below.
+
+    Sharp between the mouth corners (the lips' own edge), widening into a soft blend beyond them where both
+    halves hardly move, so no seam runs out across the cheeks. [shape=(h, w), float32]"""
+    x0, y0, x1, y1 = box
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    pts = np.stack([xx, yy], -1)
+    along = (pts - geo.center) @ geo.u.astype(np.float32)
+    down = (pts - geo.center) @ geo.v.astype(np.float32)
+    mid = (target.inner_upper + target.inner_lower) / 2.0
+    line = np.interp(along, *_sorted(geo.along(mid), geo.down(mid))).astype(np.float32)
+    half = 0.5 * np.ptp(geo.along(mid))
+    outside = np.clip(np.abs(along) - half, 0.0, None)
+    width = 0.75 + 0.6 * outside
+    return _smoothstep(np.clip(0.5 + (down - line) / (2.0 * width), 0.0, 1.0)).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -234,8 +278,8 @@ def below_nose_window(box, lm: np.ndarray, geo: MouthGeometry) -> np.ndarray:
     x0, y0, x1, y1 = box
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     pts = np.stack([xx, yy], -1)
-    nose = lm[L.NOSE_BOTTOM]
-    lip_top = lm[L.UPPER_LIP_TOP]
+    nose = lm[L.SUBNASALE]
+    lip_top = lm[L.UPPER_LIP_OUTER_MID]
     span = max(1.0, float((lip_top - nose) @ geo.v))
     t = ((pts - nose) @ geo.v.astype(np.float32)) / (0.8 * span)
     return _smoothstep(np.clip(t, 0.0, 1.0))
@@ -245,7 +289,7 @@ def edge_window(box, margin: float = 0.12) -> np.ndarray:
     """1 inside, falling smoothly to 0 over the outer ``margin`` of the box on every side."""
     x0, y0, x1, y1 = box
     def ramp(n):
-        t = np.minimum(np.arange(n) + 0.5, n - np.arange(n) - 0.5) / max(1.0, margin * n)
+        t = np.minimum(np.arange(n), n - 1 - np.arange(n)) / max(1.0, margin * n)   # 0 on the border
         return _smoothstep(np.clip(t, 0.0, 1.0))
     return np.outer(ramp(y1 - y0), ramp(x1 - x0)).astype(np.float32)
 
@@ -308,7 +352,7 @@ def paint_cavity(pixels: np.ndarray, frame: np.ndarray, polygon: np.ndarray, box
 
 
 def _lip_colour(frame: np.ndarray, lm: np.ndarray) -> np.ndarray:
-    outline = lm[L.LIPS_OUTER]
+    outline = lm[list(L.OUTER_LIPS)]
     x0, y0 = np.floor(outline.min(0)).astype(int)
     x1, y1 = np.ceil(outline.max(0)).astype(int) + 1
     x0, y0 = max(x0, 0), max(y0, 0)
@@ -317,12 +361,12 @@ def _lip_colour(frame: np.ndarray, lm: np.ndarray) -> np.ndarray:
         return np.array([90.0, 90.0, 150.0])
     m = np.zeros(patch.shape[:2], np.uint8)
     cv2.fillPoly(m, [np.round(outline - (x0, y0)).astype(np.int32)], 1)
-    cv2.fillPoly(m, [np.round(lm[L.LIPS_INNER] - (x0, y0)).astype(np.int32)], 0)
+    cv2.fillPoly(m, [np.round(lm[list(L.INNER_LIPS)] - (x0, y0)).astype(np.int32)], 0)
     sel = patch[m > 0]
     return sel.reshape(-1, 3).astype(np.float64).mean(0) if len(sel) else np.array([90.0, 90.0, 150.0])
 
 
 def _upper_edge(polygon: np.ndarray, geo: MouthGeometry) -> float:
     """How far below the mouth centre the (target) upper inner lip runs, at the middle."""
-    upper = polygon[:len(L.INNER_UPPER)]
+    upper = polygon[:len(INNER_UPPER)]  # the polygon starts with the upper inner edge
     return float(np.median(geo.down(upper[len(upper) // 3: 2 * len(upper) // 3 + 1])))
