@@ -1,0 +1,96 @@
+"""One worker per workspace: the lock that guarantees it, and starting a worker when none runs.
+
+``fcntl.flock`` on ``<workspace>/worker.lock``: the kernel drops it when the holder dies, ``kill -9``
+included, so a stale lock never blocks the next worker.
+"""
+from __future__ import annotations
+
+import fcntl
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ..errors import HeygemError
+from .workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+class WorkerBusy(HeygemError):
+    """Another worker already holds this workspace's lock."""
+
+    def __init__(self, root: Path, pid: int | None):
+        self.pid = pid
+        super().__init__(f"{root}: a worker is already running for this workspace"
+                         + (f" (pid {pid})" if pid else ""))
+
+
+class WorkerLock:
+    """An exclusive ``flock`` on ``worker.lock``; the file also records the holder's pid for humans."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._fd: int | None = None
+
+    def acquire(self) -> bool:
+        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            return False
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        self._fd = fd
+        return True
+
+    def release(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)      # closing the descriptor drops the lock
+            self._fd = None
+
+
+def worker_pid(root: str | Path) -> int | None:
+    """The pid of the worker running for workspace ``root``, or None when none holds the lock."""
+    path = Path(root).expanduser().absolute() / "worker.lock"
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.pread(fd, 32, 0).decode(errors="ignore").strip()
+            return int(text) if text.isdigit() else -1
+        fcntl.flock(fd, fcntl.LOCK_UN)
+        return None
+    finally:
+        os.close(fd)
+
+
+def ensure_worker(root: str | Path = "workspace", *, idle_exit: float | None = 300.0) -> int | None:
+    """Start a worker for ``root`` unless one runs; returns the new worker's pid, or None if one was running.
+
+    The worker runs in its own session (a page's kernel dying does not take it along), with stdout/stderr
+    appended to logs/worker.out; it leaves after ``idle_exit`` seconds with nothing to do (None: never), and
+    the next submit starts another. Two callers racing both start one; the second finds the lock taken and
+    exits at once.
+    """
+    ws = Workspace(root)
+    if worker_pid(ws.root) is not None:
+        return None
+    cmd = [sys.executable, "-m", "heygem_core.jobs.worker", "--root-path", str(ws.root), "--if-free"]
+    if idle_exit is not None:
+        cmd += ["--idle-exit", str(idle_exit)]
+    env = dict(os.environ)
+    # The worker must import this very package, whatever the caller's working directory.
+    package_parent = str(Path(__file__).resolve().parents[2])
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    with open(ws.logs / "worker.out", "ab") as out:
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, close_fds=True, env=env, cwd=str(ws.root))
+    log.info("started worker pid %d for %s", proc.pid, ws.root)
+    return proc.pid

@@ -1,0 +1,459 @@
+"""The job store: jobs, items, progress and history in one SQLite file shared by every process.
+
+Pages, notebooks and the CLI enqueue and read; only the worker moves items through their states. SQLite in
+WAL mode lets readers go on while the worker writes, every write is one short transaction, and a
+``busy_timeout`` makes concurrent submitters wait their turn instead of failing. Each thread gets its own
+connection (sqlite3 connections must not be shared between threads), opened on first use.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..errors import HeygemError, InputError
+from ..options import LipSyncOptions
+from .names import output_stem
+from .records import (CANCELLED, DONE, FAILED, FINISHED, INTERRUPTED, PENDING, QUEUED, RUNNING, HistoryEntry,
+                      ItemRecord, JobRecord, job_status)
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    seq        INTEGER PRIMARY KEY AUTOINCREMENT,
+    id         TEXT UNIQUE NOT NULL,
+    created    REAL NOT NULL,
+    audio      TEXT NOT NULL,
+    audio_name TEXT NOT NULL,
+    options    TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS items (
+    id         TEXT PRIMARY KEY,
+    job_id     TEXT NOT NULL REFERENCES jobs(id) ON DELETE CASCADE,
+    idx        INTEGER NOT NULL,
+    video      TEXT NOT NULL,
+    video_name TEXT NOT NULL,
+    status     TEXT NOT NULL,
+    stage      TEXT,
+    done       INTEGER NOT NULL DEFAULT 0,
+    total      INTEGER NOT NULL DEFAULT 0,
+    percent    REAL NOT NULL DEFAULT 0,
+    eta_s      REAL,
+    error      TEXT,
+    output     TEXT,
+    thumbnail  TEXT,
+    duration   REAL,
+    engine     TEXT,
+    score      TEXT,
+    result     TEXT,
+    started    REAL,
+    finished   REAL,
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    stop       INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS items_job ON items(job_id, idx);
+CREATE INDEX IF NOT EXISTS items_status ON items(status);
+CREATE INDEX IF NOT EXISTS items_finished ON items(finished);
+"""
+
+
+class JobError(HeygemError):
+    """A job or item named by the caller does not exist or cannot be changed now."""
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """Everything one run of one item needs, as plain values (it can be pickled to another machine)."""
+
+    id: str
+    job_id: str
+    index: int
+    audio: str
+    video: str
+    audio_name: str
+    video_name: str
+    options: dict
+    output: str
+    attempts: int
+
+
+class JobStore:
+    """Jobs and their items in ``path`` (an SQLite database), with paths stored relative to ``root``."""
+
+    def __init__(self, path: str | Path, root: str | Path | None = None):
+        self.path = Path(path).absolute()
+        self.root = Path(root).absolute() if root is not None else self.path.parent
+        self._local = threading.local()
+        self._init_schema()
+
+    # -- connection ---------------------------------------------------------------------------------------
+    def _con(self) -> sqlite3.Connection:
+        con = getattr(self._local, "con", None)
+        if con is None or self._local.pid != os.getpid():   # a forked child must not reuse its parent's
+            con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
+            con.row_factory = sqlite3.Row
+            con.execute("PRAGMA busy_timeout = 30000")
+            con.execute("PRAGMA synchronous = NORMAL")   # WAL + NORMAL: durable across process crashes
+            con.execute("PRAGMA foreign_keys = ON")
+            self._local.con, self._local.pid = con, os.getpid()
+        return con
+
+    def _write(self):
+        """A write transaction that takes the lock up front (no deadlock between two upgrading readers)."""
+        return _Transaction(self._con())
+
+    def _init_schema(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        con = self._con()
+        if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+            con.execute("PRAGMA journal_mode = WAL")
+        if con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
+            return
+        with self._write() as tx:
+            tx.executescript_in_tx(_SCHEMA)
+            tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
+    def close(self) -> None:
+        con = getattr(self._local, "con", None)
+        if con is not None:
+            con.close()
+            self._local.con = None
+
+    def __getstate__(self):
+        return {"path": self.path, "root": self.root}
+
+    def __setstate__(self, state):
+        self.path, self.root = state["path"], state["root"]
+        self._local = threading.local()
+
+    # -- paths --------------------------------------------------------------------------------------------
+    def _rel(self, path: str | Path | None) -> str | None:
+        """Paths inside the workspace are stored relative to it, so a workspace can be moved."""
+        if path is None:
+            return None
+        path = Path(path).absolute()
+        try:
+            return path.relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+    def _abs(self, text: str | None) -> str | None:
+        if text is None:
+            return None
+        return str(self.root / text) if not os.path.isabs(text) else text
+
+    # -- submitting ---------------------------------------------------------------------------------------
+    def submit(self, audio: str | Path, videos: Iterable[str | Path],
+               options: LipSyncOptions | dict | None = None) -> str:
+        """Queue one audio + N videos with ``options``; returns the new job's id.
+
+        Raises ``InputError`` naming the first file that does not exist or holds no audio / video stream.
+        """
+        from .media import check_audio, check_video
+
+        videos = [Path(v) for v in videos]
+        if not videos:
+            raise JobError("a job needs at least one video")
+        audio = check_audio(audio)
+        videos = [check_video(v) for v in videos]
+        if options is None:
+            options = LipSyncOptions()
+        elif isinstance(options, dict):
+            options = LipSyncOptions.from_dict(options)
+        now = time.time()
+        with self._write() as tx:
+            job_id = self._new_id(tx)
+            tx.execute("INSERT INTO jobs (id, created, audio, audio_name, options) VALUES (?, ?, ?, ?, ?)",
+                       (job_id, now, self._rel(audio), audio.name, json.dumps(options.to_dict())))
+            tx.executemany(
+                "INSERT INTO items (id, job_id, idx, video, video_name, status) VALUES (?, ?, ?, ?, ?, ?)",
+                [(f"{job_id}-{i + 1}", job_id, i, self._rel(v), v.name, QUEUED) for i, v in enumerate(videos)])
+        log.info("job %s queued: %s + %d video(s)", job_id, audio.name, len(videos))
+        return job_id
+
+    @staticmethod
+    def _new_id(tx) -> str:
+        while True:
+            job_id = secrets.token_hex(4)
+            if not tx.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone():
+                return job_id
+
+    # -- reading ------------------------------------------------------------------------------------------
+    def get_job(self, job_id: str) -> JobRecord | None:
+        row = self._con().execute("SELECT * FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        return self._jobs([row])[0] if row else None
+
+    def list_jobs(self, limit: int | None = 50, *, status: str | None = None) -> list[JobRecord]:
+        """Jobs newest first (optionally only those whose derived status is ``status``)."""
+        rows = self._con().execute("SELECT * FROM jobs ORDER BY seq DESC" +
+                                   (" LIMIT ?" if limit and not status else ""),
+                                   (limit,) if limit and not status else ()).fetchall()
+        jobs = self._jobs(rows)
+        if status:
+            jobs = [job for job in jobs if job.status == status][:limit]
+        return jobs
+
+    def active_job(self) -> JobRecord | None:
+        """The job whose item is running, else the oldest job with an item waiting."""
+        con = self._con()
+        row = con.execute("SELECT job_id FROM items WHERE status = ? LIMIT 1", (RUNNING,)).fetchone()
+        if row is None:
+            row = con.execute(
+                "SELECT i.job_id FROM items i JOIN jobs j ON j.id = i.job_id WHERE i.status IN (?, ?) "
+                "ORDER BY j.seq, i.idx LIMIT 1", PENDING).fetchone()
+        return self.get_job(row["job_id"]) if row else None
+
+    def pending_count(self) -> int:
+        """Items waiting for the worker."""
+        return self._con().execute("SELECT COUNT(*) FROM items WHERE status IN (?, ?)", PENDING).fetchone()[0]
+
+    def get_item(self, item_id: str) -> ItemRecord | None:
+        row = self._con().execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+        return self._item(row) if row else None
+
+    def resolve_job(self, text: str) -> str:
+        """The id of the job ``text`` names: its full id or a unique prefix of it."""
+        rows = self._con().execute("SELECT id FROM jobs WHERE id LIKE ? ESCAPE '\\'",
+                                   (_like_prefix(text),)).fetchall()
+        ids = [r["id"] for r in rows]
+        if text in ids:
+            return text
+        if len(ids) == 1:
+            return ids[0]
+        raise JobError(f"no job {text!r}" if not ids else f"job id {text!r} is ambiguous: {', '.join(ids)}")
+
+    def history(self, limit: int | None = None) -> list[HistoryEntry]:
+        """Finished outputs, newest first."""
+        sql = ("SELECT i.*, j.audio_name, j.options AS job_options FROM items i JOIN jobs j ON j.id = i.job_id "
+               "WHERE i.status = ? ORDER BY i.finished DESC, i.rowid DESC")
+        rows = self._con().execute(sql + (" LIMIT ?" if limit else ""),
+                                   (DONE, limit) if limit else (DONE,)).fetchall()
+        return [HistoryEntry(item_id=r["id"], job_id=r["job_id"], output=self._abs(r["output"]),
+                             thumbnail=self._abs(r["thumbnail"]), duration=r["duration"],
+                             audio_name=r["audio_name"], video_name=r["video_name"], engine=r["engine"],
+                             options=json.loads(r["job_options"]), score=_json(r["score"]),
+                             created=r["finished"]) for r in rows]
+
+    def _jobs(self, rows) -> list[JobRecord]:
+        if not rows:
+            return []
+        ids = [r["id"] for r in rows]
+        items: dict[str, list[ItemRecord]] = {i: [] for i in ids}
+        marks = ",".join("?" * len(ids))
+        for row in self._con().execute(f"SELECT * FROM items WHERE job_id IN ({marks}) ORDER BY job_id, idx",
+                                       ids):
+            items[row["job_id"]].append(self._item(row))
+        jobs = []
+        for r in rows:
+            its = items[r["id"]]
+            status = job_status(its)
+            started = [i.started for i in its if i.started]
+            finished = [i.finished for i in its if i.finished]
+            jobs.append(JobRecord(
+                id=r["id"], status=status, created=r["created"], started=min(started) if started else None,
+                finished=max(finished) if status in FINISHED and finished else None,
+                audio=self._abs(r["audio"]), audio_name=r["audio_name"], options=json.loads(r["options"]),
+                items=its))
+        return jobs
+
+    def _item(self, r: sqlite3.Row) -> ItemRecord:
+        return ItemRecord(
+            id=r["id"], job_id=r["job_id"], index=r["idx"], video=self._abs(r["video"]),
+            video_name=r["video_name"], status=r["status"], stage=r["stage"], done=r["done"], total=r["total"],
+            percent=r["percent"], eta_s=r["eta_s"], error=r["error"],
+            output=self._abs(r["output"]) if r["status"] == DONE else None,
+            thumbnail=self._abs(r["thumbnail"]), duration=r["duration"], engine=r["engine"],
+            score=_json(r["score"]), result=_json(r["result"]), started=r["started"], finished=r["finished"],
+            attempts=r["attempts"])
+
+    # -- cancelling and deleting --------------------------------------------------------------------------
+    def cancel(self, job_id: str) -> None:
+        """Cancel a job: waiting items at once, the running one within about a second (the worker stops it)."""
+        with self._write() as tx:
+            if not tx.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone():
+                raise JobError(f"no job {job_id!r}")
+            self._cancel(tx, "job_id = ?", job_id)
+        log.info("job %s: cancel requested", job_id)
+
+    def cancel_item(self, item_id: str) -> None:
+        with self._write() as tx:
+            if not tx.execute("SELECT 1 FROM items WHERE id = ?", (item_id,)).fetchone():
+                raise JobError(f"no item {item_id!r}")
+            self._cancel(tx, "id = ?", item_id)
+
+    @staticmethod
+    def _cancel(tx, where: str, key: str) -> None:
+        tx.execute(f"UPDATE items SET status = ?, finished = ?, eta_s = NULL, error = NULL "
+                   f"WHERE {where} AND status IN (?, ?)", (CANCELLED, time.time(), key, *PENDING))
+        tx.execute(f"UPDATE items SET stop = 1 WHERE {where} AND status = ?", (key, RUNNING))
+
+    def delete_entry(self, item_id: str) -> None:
+        """Remove a finished item: its output, its thumbnail and its record (and the job once it is empty)."""
+        with self._write() as tx:
+            row = tx.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                raise JobError(f"no item {item_id!r}")
+            if row["status"] not in FINISHED:
+                raise JobError(f"item {item_id} is {row['status']}; cancel it first")
+            tx.execute("DELETE FROM items WHERE id = ?", (item_id,))
+            if not tx.execute("SELECT 1 FROM items WHERE job_id = ?", (row["job_id"],)).fetchone():
+                tx.execute("DELETE FROM jobs WHERE id = ?", (row["job_id"],))
+        # Files go after the record: a crash in between leaves a stray file, never an entry without its file.
+        _unlink(self._abs(row["output"]))
+        _unlink(self._abs(row["thumbnail"]))
+        log.info("item %s deleted", item_id)
+
+    def delete_job(self, job_id: str) -> None:
+        """Remove every finished item of a job (see ``delete_entry``)."""
+        job = self.get_job(job_id)
+        if job is None:
+            raise JobError(f"no job {job_id!r}")
+        for item in job.items:
+            self.delete_entry(item.id)
+
+    def export_zip(self, out_path: str | Path, item_ids: Iterable[str] | None = None) -> Path:
+        """Write the outputs of ``item_ids`` (default: the whole history) into a ZIP file, streamed to disk."""
+        from .export import export_zip
+
+        entries = self.history()
+        if item_ids is not None:
+            wanted = list(dict.fromkeys(item_ids))
+            by_id = {e.item_id: e for e in entries}
+            missing = [i for i in wanted if i not in by_id]
+            if missing:
+                raise JobError(f"no finished output {missing[0]!r}")
+            entries = [by_id[i] for i in wanted]
+        return export_zip(out_path, entries)
+
+    # -- the worker's side --------------------------------------------------------------------------------
+    def recover(self) -> list[str]:
+        """After a worker died: its running items become ``interrupted`` (or ``cancelled`` if asked to stop)."""
+        now = time.time()
+        with self._write() as tx:
+            rows = tx.execute("SELECT id, stop FROM items WHERE status = ?", (RUNNING,)).fetchall()
+            for r in rows:
+                if r["stop"]:
+                    tx.execute("UPDATE items SET status = ?, finished = ?, eta_s = NULL WHERE id = ?",
+                               (CANCELLED, now, r["id"]))
+                else:
+                    tx.execute("UPDATE items SET status = ?, eta_s = NULL, "
+                               "error = 'the worker stopped while this item ran; it runs again' WHERE id = ?",
+                               (INTERRUPTED, r["id"]))
+        return [r["id"] for r in rows if not r["stop"]]
+
+    def claim_next(self) -> WorkItem | None:
+        """Mark the next waiting item running and return it (interrupted items first, then job order)."""
+        with self._write() as tx:
+            r = tx.execute(
+                "SELECT i.*, j.audio, j.audio_name, j.options FROM items i JOIN jobs j ON j.id = i.job_id "
+                "WHERE i.status IN (?, ?) ORDER BY i.status = ? DESC, j.seq, i.idx LIMIT 1",
+                (*PENDING, INTERRUPTED)).fetchone()
+            if r is None:
+                return None
+            output = r["output"] or self._rel(self._claim_output(tx, r["video_name"], r["audio_name"]))
+            tx.execute("UPDATE items SET status = ?, started = ?, finished = NULL, stage = NULL, done = 0, "
+                       "total = 0, percent = 0, eta_s = NULL, error = NULL, output = ?, "
+                       "attempts = attempts + 1, stop = 0 WHERE id = ?", (RUNNING, time.time(), output, r["id"]))
+        return WorkItem(id=r["id"], job_id=r["job_id"], index=r["idx"], audio=self._abs(r["audio"]),
+                        video=self._abs(r["video"]), audio_name=r["audio_name"], video_name=r["video_name"],
+                        options=json.loads(r["options"]), output=self._abs(output), attempts=r["attempts"] + 1)
+
+    def _claim_output(self, tx, video_name: str, audio_name: str) -> Path:
+        """``outputs/<video>__<audio>.mp4``, with ``-2``, ``-3``… when that name is taken on disk or by a record."""
+        stem = output_stem(video_name, audio_name)
+        out_dir = self.root / "outputs"
+        for n in range(1, 100_000):
+            path = out_dir / (f"{stem}.mp4" if n == 1 else f"{stem}-{n}.mp4")
+            taken = tx.execute("SELECT 1 FROM items WHERE output = ?", (self._rel(path),)).fetchone()
+            if not taken and not path.exists():
+                return path
+        raise JobError(f"no free output name for {stem}")  # pragma: no cover
+
+    def set_progress(self, item_id: str, stage: str, done: int, total: int, percent: float,
+                     eta_s: float | None) -> None:
+        with self._write() as tx:
+            tx.execute("UPDATE items SET stage = ?, done = ?, total = ?, percent = ?, eta_s = ? "
+                       "WHERE id = ? AND status = ?", (stage, done, total, percent, eta_s, item_id, RUNNING))
+
+    def stop_requested(self, item_id: str) -> bool:
+        row = self._con().execute("SELECT stop, status FROM items WHERE id = ?", (item_id,)).fetchone()
+        return row is None or bool(row["stop"]) or row["status"] != RUNNING
+
+    def finish_item(self, item_id: str, status: str, *, error: str | None = None,
+                    result: dict[str, Any] | None = None, thumbnail: str | Path | None = None,
+                    score: dict | None = None) -> None:
+        """Record the end of a run: ``done`` with its result, or ``failed`` / ``cancelled`` / ``interrupted``."""
+        result = result or {}
+        now = time.time()
+        with self._write() as tx:
+            if status == DONE:
+                tx.execute("UPDATE items SET status = ?, finished = ?, percent = 100, eta_s = 0, error = NULL, "
+                           "duration = ?, engine = ?, score = ?, result = ?, thumbnail = ? WHERE id = ?",
+                           (DONE, now, result.get("duration"), result.get("engine"), _dump(score),
+                            _dump(result), self._rel(thumbnail), item_id))
+            elif status == INTERRUPTED:
+                tx.execute("UPDATE items SET status = ?, eta_s = NULL, error = ? WHERE id = ?",
+                           (INTERRUPTED, error, item_id))
+            elif status in (FAILED, CANCELLED):
+                tx.execute("UPDATE items SET status = ?, finished = ?, eta_s = NULL, error = ? WHERE id = ?",
+                           (status, now, error, item_id))
+            else:
+                raise ValueError(f"cannot finish an item as {status!r}")
+
+
+class _Transaction:
+    """``with`` block around BEGIN IMMEDIATE … COMMIT (ROLLBACK on error)."""
+
+    def __init__(self, con: sqlite3.Connection):
+        self.con = con
+
+    def __enter__(self):
+        self.con.execute("BEGIN IMMEDIATE")
+        return self
+
+    def __exit__(self, exc_type, exc, tb):
+        self.con.execute("ROLLBACK" if exc_type else "COMMIT")
+        return False
+
+    def execute(self, sql, params=()):
+        return self.con.execute(sql, params)
+
+    def executemany(self, sql, rows):
+        return self.con.executemany(sql, rows)
+
+    def executescript_in_tx(self, script: str) -> None:
+        # executescript() would COMMIT first; run the statements one by one inside this transaction.
+        for statement in script.split(";"):
+            if statement.strip():
+                self.con.execute(statement)
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _json(text: str | None):
+    return json.loads(text) if text else None
+
+
+def _dump(value) -> str | None:
+    return json.dumps(value, default=str) if value is not None else None
+
+
+def _unlink(path: str | None) -> None:
+    if path:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("could not remove %s: %s", path, exc)
