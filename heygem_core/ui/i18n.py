@@ -68,6 +68,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "stage_face": ("人脸跟踪", "tracking the face"),
     "stage_synthesis": ("口型合成", "synthesising the mouth"),
     "stage_encode": ("编码输出", "encoding"),
+    "stage_score": ("评估口型同步", "scoring lip sync"),
     "status_queued": ("排队中", "queued"),
     "status_running": ("处理中", "running"),
     "status_done": ("完成", "done"),
@@ -135,6 +136,12 @@ def tr(key: str, lang: str, **values) -> str:
     return text.format(**values) if values else text
 
 
+def stage_label(stage: str, lang: str) -> str:
+    """A pipeline stage's name for people; a stage this page does not know is shown as it is."""
+    key = f"stage_{stage}"
+    return tr(key, lang) if key in TEXT else stage
+
+
 def option_label(name: str, lang: str) -> str:
     if lang == "zh" and name in OPTION_ZH:
         return OPTION_ZH[name][0]
@@ -160,7 +167,7 @@ def format_size(n: float) -> str:
     """Bytes as a short human size: 930 B, 12.5 KB, 3.1 MB, 1.2 GB (powers of 1024)."""
     for unit in ("B", "KB", "MB", "GB"):
         if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+            return f"{n:.0f} {unit}" if unit == "B" or n == int(n) else f"{n:.1f} {unit}"
         n /= 1024
     return f"{n:.1f} GB"  # pragma: no cover
 

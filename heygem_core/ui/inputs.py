@@ -57,7 +57,10 @@ class UploadBox:
 
     def set_lang(self, lang: str) -> None:
         self.lang = lang
-        self.upload.description = tr(self.label_key, lang)
+        # The button's own text ends in a file count, " (0)"; the page shows the tooltip as the label instead
+        # (see style.py), which keeps the label and hides the count.
+        self.upload.description = ""
+        self.upload.tooltip = tr(self.label_key, lang)
         self.hint.value = html.escape(tr("limit", lang, exts=short_exts(self.kind),
                                          limit=format_size(self.limit_bytes)))
 
@@ -121,7 +124,7 @@ class SinglePicker:
         self.title_key = title_key
         self.title = w.HTML()
         self.title.add_class("hg-field-title")
-        self.choice = w.Dropdown(options=[], value=None, layout=w.Layout(width="100%"))
+        self.choice = w.Dropdown(options=[("", "")], value="", layout=w.Layout(width="100%"))
         self.choice.add_class(f"hg-choice-{kind}")
         self.box = UploadBox(workspace, kind, multiple=False, limit_bytes=limit_bytes, lang=lang,
                              label_key=upload_key, on_ready=self._ready)
@@ -154,8 +157,8 @@ class SinglePicker:
             return
         self._files = files
         current = select or self.path
-        options = [(tr("nothing_chosen", self.lang), None)] + [(_choice_label(p), str(p)) for p in files]
-        value = str(current) if current and current in files else None
+        options = [(tr("nothing_chosen", self.lang), "")] + [(_choice_label(p), str(p)) for p in files]
+        value = str(current) if current and current in files else ""
         self.choice.options = options
         self.choice.value = value
 
@@ -180,7 +183,7 @@ class MultiPicker:
         self.list.add_class("hg-chosen")
         self.empty = w.HTML()
         self.empty.add_class("hg-hint")
-        self.previous = w.Dropdown(options=[], value=None, layout=w.Layout(flex="1 1 auto", width="auto"))
+        self.previous = w.Dropdown(options=[("", "")], value="", layout=w.Layout(flex="1 1 auto", width="auto"))
         self.add_button = w.Button(icon="plus", layout=w.Layout(width="auto"))
         self.add_button.add_class("hg-quiet")
         self.add_button.on_click(lambda _: self._add_previous())
@@ -216,9 +219,9 @@ class MultiPicker:
             return
         self._files = files
         current = self.previous.value
-        self.previous.options = [(tr("nothing_chosen", self.lang), None)] + [(_choice_label(p), str(p))
-                                                                             for p in files]
-        self.previous.value = current if current in {str(p) for p in files} else None
+        self.previous.options = [(tr("nothing_chosen", self.lang), "")] + [(_choice_label(p), str(p))
+                                                                           for p in files]
+        self.previous.value = current if current in {str(p) for p in files} else ""
 
     def add(self, path: Path) -> None:
         with self._lock:
@@ -240,7 +243,7 @@ class MultiPicker:
     def _add_previous(self) -> None:
         if self.previous.value:
             self.add(Path(self.previous.value))
-            self.previous.value = None
+            self.previous.value = ""
 
     def _ready(self, path: Path) -> None:
         self.add(path)
@@ -252,7 +255,7 @@ class MultiPicker:
             rows = []
             for i, path in enumerate(self.chosen, 1):
                 label = w.HTML(f'<span class="hg-index">{i}</span> {html.escape(_choice_label(path))}')
-                button = w.Button(icon="times", tooltip=tr("remove", self.lang), layout=w.Layout(width="32px"))
+                button = w.Button(icon="times", tooltip=tr("remove", self.lang), layout=w.Layout(width="auto"))
                 button.add_class("hg-quiet")
                 button.on_click(lambda _, p=path: self.remove(p))
                 row = w.HBox([label, button], layout=w.Layout(justify_content="space-between",

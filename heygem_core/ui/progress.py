@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import ipywidgets as w
 
-from .i18n import format_duration, tr
+from .i18n import format_duration, stage_label, tr
 
 FINISHED = ("done", "failed", "cancelled")
 PENDING = ("queued", "interrupted")
@@ -105,7 +105,7 @@ def status_text(view: JobView, lang: str, more_jobs: int = 0) -> str:
         parts.append(tr("waiting", lang))
     else:
         if view.stage:
-            parts.append(html.escape(tr(f"stage_{view.stage}", lang)))
+            parts.append(html.escape(stage_label(view.stage, lang)))
         parts.append(tr("eta", lang, t=format_duration(view.eta_s)) if view.eta_s is not None
                      else tr("eta_unknown", lang))
     if more_jobs:

@@ -131,7 +131,7 @@ def kernel_environment(settings: ServeSettings) -> dict[str, str]:
 
 def voila_config(settings: ServeSettings, notebook: Path) -> dict:
     """The traitlets configuration of the Voilà server (a plain dict, as in a `voila.json`)."""
-    max_message = settings.max_upload_mb * 1024 * 1024 * WEBSOCKET_FACTOR
+    max_message = int(settings.max_upload_mb * 1024 * 1024 * WEBSOCKET_FACTOR)
     return {
         "Voila": {
             "ip": settings.ip,
@@ -140,11 +140,9 @@ def voila_config(settings: ServeSettings, notebook: Path) -> dict:
             "open_browser": False,
             "token": settings.token,
             "root_dir": str(notebook.parent),
-        },
-        "HeygemVoila": {
-            "files_root": str(Path(settings.root).resolve()),
             "tornado_settings": {"websocket_max_message_size": max_message},
         },
+        "HeygemVoila": {"files_root": str(Path(settings.root).resolve())},
         "VoilaConfiguration": {
             "file_allowlist": FILE_ALLOWLIST,
             "file_denylist": FILE_DENYLIST,

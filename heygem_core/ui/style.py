@@ -14,14 +14,18 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
 .hg-header { display: flex; align-items: center; justify-content: space-between; margin-bottom: 12px; }
 .hg-brand h1 { font-size: 22px; font-weight: 650; margin: 0; letter-spacing: .2px; }
 .hg-brand p { margin: 2px 0 0; color: var(--hg-muted); font-size: 13px; }
-.hg-app .lm-TabBar, .hg-app .p-TabBar { border-bottom: 1px solid var(--hg-line); min-height: 40px; }
-.hg-app .lm-TabBar-tab, .hg-app .p-TabBar-tab { font-size: 14px; padding: 0 18px !important;
-          min-width: 120px; line-height: 38px !important; height: 38px !important; background: transparent !important;
-          border: none !important; color: var(--hg-muted) !important; }
-.hg-app .lm-TabBar-tab.lm-mod-current, .hg-app .p-TabBar-tab.p-mod-current { color: var(--hg-accent) !important;
-          border-bottom: 2px solid var(--hg-accent) !important; font-weight: 600; }
-.hg-app .widget-tab-contents, .hg-app .lm-TabPanel-stackedPanel { background: transparent; border: none !important;
-          padding: 16px 0 0 !important; overflow: visible; }
+.hg-app .jupyter-widget-TabPanel-tabBar { border-bottom: 1px solid var(--hg-line) !important;
+          min-height: 42px !important; overflow: visible !important; }
+.hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab { font-size: 14.5px !important; padding: 0 22px !important;
+          flex: 0 0 auto !important; min-width: 0 !important; max-width: none !important; line-height: 40px !important;
+          min-height: 40px !important; background: transparent !important; border: none !important;
+          margin: 0 4px 0 0 !important; color: var(--hg-muted) !important; }
+.hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab:hover { color: var(--hg-text) !important; }
+.hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab.lm-mod-current { color: var(--hg-accent) !important;
+          border-bottom: 3px solid var(--hg-accent) !important; font-weight: 600 !important; transform: none !important; }
+.hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab.lm-mod-current:before { display: none !important; }
+.hg-app .jupyter-widget-TabPanel-tabContents { background: transparent !important; border: none !important;
+          padding: 18px 0 0 !important; overflow: visible !important; }
 .hg-columns { gap: 20px; align-items: flex-start; }
 .hg-col { flex: 1 1 0; min-width: 320px; gap: 14px; }
 .hg-card { background: #fff; border: 1px solid var(--hg-line); border-radius: 10px; padding: 14px 16px;
@@ -43,11 +47,18 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
 .hg-app .hg-quiet { background: #fff; border: 1px solid var(--hg-line); color: var(--hg-text); }
 .hg-app .hg-quiet:hover { background: #f3f4f6; }
 .hg-app .hg-go { height: 40px; font-size: 15px; font-weight: 600; padding: 0 26px; }
-.hg-app .widget-upload { background: var(--hg-accent-soft); color: var(--hg-accent); border: 1px dashed #9db8f5; }
+.hg-app .widget-upload { background: var(--hg-accent-soft); color: var(--hg-accent); border: 1px dashed #9db8f5;
+          font-size: 0; }
+.hg-app .widget-upload i { font-size: 14px; margin-right: 6px; }
+.hg-app .widget-upload::after { content: attr(title); font-size: 13.5px; }
 .hg-chosen { gap: 4px; }
 .hg-chosen-row { border: 1px solid var(--hg-line); border-radius: 8px; padding: 2px 4px 2px 10px; }
 .hg-index { display: inline-block; min-width: 18px; color: var(--hg-muted); }
-.hg-options .lm-Accordion, .hg-options .p-Accordion { border: none; }
+.hg-options .jupyter-widget-Collapse-header { background: #f9fafb; border: 1px solid var(--hg-line);
+          border-radius: 8px; padding: 8px 12px; color: var(--hg-text); font-weight: 500; }
+.hg-options .jupyter-widget-Collapse-open > .jupyter-widget-Collapse-header { background: var(--hg-accent-soft); }
+.hg-options .jupyter-widget-Collapse-contents { border: none; padding: 8px 4px 4px; }
+.hg-options .jupyter-widget-Accordion-child { margin-bottom: 6px; }
 .hg-options .widget-slider .widget-readout { min-width: 56px; }
 .hg-progress { gap: 6px; }
 .hg-progress-line { font-size: 13.5px; }
