@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .landmarks import face_box
+from .native_log import quiet_native_stderr
 from .options import LipSyncOptions
 from .smoothing import OneEuroFilter
 
@@ -71,12 +72,16 @@ class FaceTracker:
         # Static mode: the mesh finds the face in every crop anew. Its tracking mode places the region from
         # its own previous landmarks, which lags a moving head and cut the lip gap short on real clips.
         # Two faces at most, so that a second face entering the crop cannot displace the one followed.
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=True, max_num_faces=2, refine_landmarks=True, min_detection_confidence=conf)
-        # Full-range first (small, distant faces), then short-range (large, close faces).
-        self._detectors = [mp.solutions.face_detection.FaceDetection(model_selection=m,
-                                                                     min_detection_confidence=conf)
-                           for m in (1, 0)]
+        with quiet_native_stderr():
+            self._mesh = mp.solutions.face_mesh.FaceMesh(
+                static_image_mode=True, max_num_faces=2, refine_landmarks=True, min_detection_confidence=conf)
+            # Full-range first (small, distant faces), then short-range (large, close faces).
+            self._detectors = [mp.solutions.face_detection.FaceDetection(model_selection=m,
+                                                                         min_detection_confidence=conf)
+                               for m in (1, 0)]
+            for shape in ((64, 64, 3), (48, 64, 3)):   # first runs print their notices now, silenced
+                for graph in (self._mesh, *self._detectors):
+                    graph.process(np.zeros(shape, np.uint8))
         self._filter = smoothing_filter(options.track_smoothing)
         self._dt = 1.0 / fps if fps > 0 else 1.0 / 25.0
         self._prev: np.ndarray | None = None      # raw landmarks of the previous frame
