@@ -1,6 +1,6 @@
 """FaceMesh landmark index sets (478 points, with refined lips, eyes and irises) and measures derived from them.
 
-Every contour is an ordered tuple of indices. "Right" and "left" are the subject's own sides, so on a
+Every contour is an ordered tuple of indices (index an array with ``lm[list(JAW)]``). "Right" and "left" are the subject's own sides, so on a
 frontal, non-mirrored picture the subject's right eye is on the image's left. Loops are listed once around
 without repeating the first point.
 
@@ -70,12 +70,16 @@ def _dist(lm: np.ndarray, a, b) -> np.ndarray:
     return np.linalg.norm(lm[..., a, :] - lm[..., b, :], axis=-1)
 
 
+def _scalar_if_one(x: np.ndarray) -> np.ndarray | float:
+    return float(x) if np.ndim(x) == 0 else x
+
+
 def mouth_width(lm: np.ndarray) -> np.ndarray | float:
     """Distance between the outer mouth corners (61, 291), in pixels.
 
-    lm : (..., 478, 2) → (...)
+    lm : (..., 478, 2) → (...); a float for one face
     """
-    return _dist(np.asarray(lm, np.float32), *MOUTH_CORNERS)
+    return _scalar_if_one(_dist(np.asarray(lm, np.float32), *MOUTH_CORNERS))
 
 
 def mouth_opening(lm: np.ndarray) -> np.ndarray | float:
@@ -84,12 +88,12 @@ def mouth_opening(lm: np.ndarray) -> np.ndarray | float:
     The mean over a few central upper/lower inner-lip pairs (82–87, 13–14, 312–317). About 0 to 0.05 for a
     closed mouth; 0.2–0.4 for a wide-open vowel.
 
-    lm : (..., 478, 2) → (...)
+    lm : (..., 478, 2) → (...); a float for one face
     """
     lm = np.asarray(lm, np.float32)
     gap = np.mean([_dist(lm, a, b) for a, b in CENTRAL_LIP_PAIRS], axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return gap / mouth_width(lm)
+        return _scalar_if_one(gap / _dist(lm, *MOUTH_CORNERS))
 
 
 def face_box(lm: np.ndarray) -> np.ndarray:

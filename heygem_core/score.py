@@ -82,7 +82,7 @@ def mouth_openings(video: str | Path, options: LipSyncOptions | None = None, *, 
     options = options or LipSyncOptions()
     # no NoFaceError here: a result with no face at all simply scores nan
     track = track_frames((f for _, f in FrameReader(info).frames(range(info.frame_count))), options,
-                         total=info.frame_count, on_progress=on_progress)
+                         fps=info.fps, total=info.frame_count, on_progress=on_progress)
     opening = np.full(info.frame_count, np.nan)
     for i in range(min(info.frame_count, len(track.found))):
         if track.found[i]:

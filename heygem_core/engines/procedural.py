@@ -13,8 +13,11 @@ inner lip contours is filled with a shaded cavity and a hint of the upper teeth;
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import cv2
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .. import landmarks as L
 from ..composite import Patch, clip_box
@@ -48,29 +51,29 @@ class ProceduralEngine:
 
     # -- image side
     def synthesize(self, frames, faces, indices):
-        return [None if face is None else self.render(frame, face, self.opening[k], self.spread[k])
-                for frame, face, k in zip(frames, faces, indices)]
+        # Tiny solves and products: BLAS worker threads only fight the decoder and encoder threads here.
+        with threadpool_limits(1):
+            return [None if face is None else self.render(frame, face, self.opening[k], self.spread[k])
+                    for frame, face, k in zip(frames, faces, indices)]
 
     def render(self, frame: np.ndarray, lm: np.ndarray, opening: float, spread: float) -> Patch | None:
         """The patch that gives ``frame`` an inner-lip opening of ``opening`` × mouth width."""
         geo = MouthGeometry(lm)
         if geo.width < 6:           # a face too small to animate: leave the frame as it is
             return None
-        src, dst = target_points(lm, geo, opening, spread, self.options.jaw_follow)
+        target = target_points(lm, geo, opening, spread, self.options.jaw_follow)
         box = clip_box(geo.region(), frame.shape[1], frame.shape[0])
         if box[2] - box[0] < 8 or box[3] - box[1] < 8:
             return None
-        field = warp_field(src, dst, box, sigma=0.42 * geo.width)
-        field *= below_nose_window(box, lm, geo)[..., None]
-        field *= edge_window(box)[..., None]
-        pixels = remap(frame, field, box)
-        mag = np.hypot(field[..., 0], field[..., 1])
-        mask = np.clip(mag * 4.0, 0.0, 1.0)
-        cavity = inner_polygon(dst)
+        field, sub = warp_field(target, geo, lm, box)
+        if field is None:
+            return None
+        pixels = remap(frame, field, sub)
+        mask = np.clip(np.hypot(field[..., 0], field[..., 1]) * 4.0, 0.0, 1.0)
+        mask[mask < 1.0 / 64] = 0.0        # a displacement this small changes no pixel: leave those exact
         if opening * geo.width > 1.0:
-            pixels, cav_mask = paint_cavity(pixels, frame, cavity, box, lm, geo, opening, self.options.teeth)
-            mask = np.maximum(mask, cav_mask)
-        return Patch(box, pixels, mask.astype(np.float32))
+            paint_cavity(pixels, mask, frame, target.polygon, sub, lm, geo, opening, self.options.teeth)
+        return Patch(sub, pixels, mask)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -151,114 +154,172 @@ class MouthGeometry:
         return x0 - m, y0, x1 + m, y1 + 0.6 * self.width
 
 
-def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: float, jaw_follow: float):
-    """Control points: where each landmark is now (``src``) and where it should be (``dst``).
+@dataclass
+class MouthTarget:
+    """Control points (``src`` now → ``dst`` wanted) for the two halves of the mouth, and the outline.
 
-    Anchors (nose, cheeks, upper face oval) keep ``dst == src``."""
+    The upper half (upper lip, nose and cheek anchors) and the lower half (lower lip, chin, jaw, anchors)
+    get separate warps: where the lips meet, the picture folds (the gap between them disappears), and one
+    smooth field cannot both pull the upper lip down and the lower lip up onto the same line."""
+
+    upper_src: np.ndarray
+    upper_dst: np.ndarray
+    lower_src: np.ndarray
+    lower_dst: np.ndarray
+    inner_upper: np.ndarray      # target inner edge of the upper lip, corner to corner
+    inner_lower: np.ndarray      # target inner edge of the lower lip, corner to corner
+
+    @property
+    def polygon(self) -> np.ndarray:
+        """The target mouth opening: upper inner edge corner→corner, then the lower one back."""
+        return np.concatenate([self.inner_upper, self.inner_lower[-2:0:-1]])
+
+
+def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: float,
+                  jaw_follow: float) -> MouthTarget:
+    """Aim the frame's mouth at the target shape: inner-lip gap = ``opening`` × mouth width in the middle,
+    tapering to shut at the corners, whatever the template's mouth is doing now."""
     upper, lower = lm[INNER_UPPER[1:-1]], lm[INNER_LOWER[1:-1]]
-    gap_now = geo.down(lower) - geo.down(upper)                       # per inner-lip pair, px
+    gap_now = np.maximum(geo.down(lower) - geo.down(upper), 0.0)      # per inner-lip pair, px
 
     corners = lm[list(L.INNER_MOUTH_CORNERS)]
     inner_half = max(1.0, 0.5 * abs(geo.along(corners[1]) - geo.along(corners[0])))
     s = np.clip(geo.along((upper + lower) / 2.0) / inner_half, -1.0, 1.0)
     profile = np.power(np.clip(1.0 - s * s, 0.0, 1.0), 0.7)          # open in the middle, shut at the corners
-    gap_goal = opening * geo.width * profile
-    delta = gap_goal - np.maximum(gap_now, 0.0)                      # >0 opens, <0 closes
-    if np.all(gap_now <= 0):
-        delta = gap_goal
+    delta = opening * geo.width * profile - gap_now                   # > 0 opens, < 0 closes
+    centre_delta = float(np.interp(0.0, *_sorted(s, delta)))
 
-    centre_delta = float(np.interp(0.0, s[np.argsort(s)], delta[np.argsort(s)]))
-    pts_src, pts_dst = [], []
-
-    def move(idx, shift_px, weight=1.0):
+    def moved(idx, shift_px):
         p = lm[idx]
-        q = p + np.outer(np.asarray(shift_px) * weight, geo.v)
-        q = q + np.outer((spread - 1.0) * geo.along(q), geo.u)      # spread / round around the centre
-        pts_src.append(p)
-        pts_dst.append(q)
+        q = p + np.outer(shift_px, geo.v)
+        return p, q + np.outer((spread - 1.0) * geo.along(q), geo.u)  # spread / round about the centre
 
-    # lips: upper lip lifts a little, lower lip takes the rest; outer contours follow their inner ones.
-    # The first two groups must stay first and in this order: inner_polygon() reads them back.
-    move(INNER_UPPER, -UPPER_LIFT * _sample(delta, s, lm[INNER_UPPER], geo, inner_half))
-    move(INNER_LOWER[1:-1], (1.0 - UPPER_LIFT) * delta)
-    move(OUTER_UPPER, -UPPER_LIFT * _sample(delta, s, lm[OUTER_UPPER], geo, inner_half), 0.8)
-    move(OUTER_LOWER[1:-1], (1.0 - UPPER_LIFT) * _sample(delta, s, lm[OUTER_LOWER[1:-1]], geo, inner_half))
+    def carried(idx):
+        """Inner-lip deltas carried to other lip points by their position along the mouth."""
+        t = np.clip(geo.along(lm[idx]) / inner_half, -1.0, 1.0)
+        return np.interp(t, *_sorted(s, delta))
 
-    # chin and jaw: the jaw turns about the ears, so points move less the nearer they are to them
-    jaw = lm[list(L.JAW)]
-    half_face = max(1.0, 0.5 * (jaw[:, 0].max() - jaw[:, 0].min()))
-    fall = np.clip(1.0 - np.abs(geo.along(jaw)) / (1.15 * half_face), 0.0, 1.0) ** 0.8
-    jaw_shift = jaw_follow * (1.0 - UPPER_LIFT) * centre_delta * fall
-    pts_src.append(jaw)
-    pts_dst.append(jaw + np.outer(jaw_shift, geo.v))
-    chin = lm[CHIN_INNER]
-    pts_src.append(chin)
-    pts_dst.append(chin + np.outer(np.full(len(chin), 0.5 * (1 + jaw_follow) * (1.0 - UPPER_LIFT) * centre_delta),
-                                   geo.v))
+    # the upper lip lifts a little; the lower lip and the jaw take the rest
+    iu = moved(INNER_UPPER, -UPPER_LIFT * carried(INNER_UPPER))
+    ou = moved(OUTER_UPPER, -0.8 * UPPER_LIFT * carried(OUTER_UPPER))
+    il = moved(INNER_LOWER, (1.0 - UPPER_LIFT) * carried(INNER_LOWER))
+    ol = moved(OUTER_LOWER, (1.0 - UPPER_LIFT) * carried(OUTER_LOWER))
+    il[1][[0, -1]] = iu[1][[0, -1]]                                   # the corners are shared
 
+    # the jaw turns about the ears: points move less the nearer they are to them
+    jaw = list(L.JAW)
+    half_face = max(1.0, 0.5 * np.ptp(geo.along(lm[jaw])))
+    fall = np.clip(1.0 - np.abs(geo.along(lm[jaw])) / (1.15 * half_face), 0.0, 1.0) ** 0.8
+    drop = (1.0 - UPPER_LIFT) * centre_delta
+    jw = moved(jaw, jaw_follow * drop * fall)
+    ch = moved(CHIN_INNER, np.full(len(CHIN_INNER), 0.5 * (1.0 + jaw_follow) * drop))
     anchors = lm[ANCHORS]
-    pts_src.append(anchors)
-    pts_dst.append(anchors)
-    return np.concatenate(pts_src).astype(np.float64), np.concatenate(pts_dst).astype(np.float64)
+
+    def stack(*pairs):
+        return (np.concatenate([p for p, _ in pairs] + [anchors]).astype(np.float64),
+                np.concatenate([q for _, q in pairs] + [anchors]).astype(np.float64))
+
+    up_src, up_dst = stack(iu, ou)
+    lo_src, lo_dst = stack(il, ol, jw, ch)
+    return MouthTarget(up_src, up_dst, lo_src, lo_dst, iu[1], il[1])
 
 
-def _sample(delta, s, pts, geo, inner_half):
-    """Inner-lip deltas carried to outer-lip points by their position along the mouth."""
-    order = np.argsort(s)
-    t = np.clip(geo.along(pts) / inner_half, -1.0, 1.0)
-    return np.interp(t, s[order], delta[order])
+def _sorted(x, y):
+    order = np.argsort(x)
+    return x[order], y[order]
 
 
-def inner_polygon(dst: np.ndarray) -> np.ndarray:
-    """The target inner-lip outline (upper lip corner→corner, then lower lip back), from target_points()."""
-    n_up, n_lo = len(INNER_UPPER), len(INNER_LOWER) - 2
-    upper, lower = dst[:n_up], dst[n_up:n_up + n_lo]
-    return np.concatenate([upper, lower[::-1]])
+def split_weight(box, target: MouthTarget, geo: MouthGeometry) -> np.ndarray:
+    """How much each pixel belongs to the lower half: 0 above the line where the target lips meet, 1 below.
+
+    Sharp between the mouth corners (the lips' own edge), widening into a soft blend beyond them where both
+    halves hardly move, so no seam runs out across the cheeks. [shape=(h, w), float32]"""
+    x0, y0, x1, y1 = box
+    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
+    pts = np.stack([xx, yy], -1)
+    along = (pts - geo.center) @ geo.u.astype(np.float32)
+    down = (pts - geo.center) @ geo.v.astype(np.float32)
+    mid = (target.inner_upper + target.inner_lower) / 2.0
+    line = np.interp(along, *_sorted(geo.along(mid), geo.down(mid))).astype(np.float32)
+    half = 0.5 * np.ptp(geo.along(mid))
+    outside = np.clip(np.abs(along) - half, 0.0, None)
+    width = 0.75 + 0.6 * outside
+    return _smoothstep(np.clip(0.5 + (down - line) / (2.0 * width), 0.0, 1.0)).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------------------
 # the warp
 
-def warp_field(src: np.ndarray, dst: np.ndarray, box, *, sigma: float, step: int = 4) -> np.ndarray:
-    """Backward displacement (dst → src) over ``box`` from a Gaussian RBF fit to the control points.
+def warp_field(target: MouthTarget, geo: MouthGeometry, lm: np.ndarray, box):
+    """Backward displacement (output pixel → where to sample the frame) and the part of ``box`` it moves.
 
-    Solved at the target positions so that output(dst_j) = input(src_j) exactly; Gaussian kernels without
-    a polynomial term decay to zero away from the points. [shape=(h, w, 2), float32]"""
+    Each half is a Gaussian RBF fit at the target positions, so output(dst_j) = input(src_j); without a
+    polynomial term it decays to zero away from the points. The smooth parts (both fields and their fade-outs
+    below the nose and at the box edge) are evaluated on a coarse grid and upsampled; only the split at the
+    lip line, which must stay sharp, is computed per pixel. Returns ``(field [shape=(h, w, 2)], sub_box)``,
+    or ``(None, None)`` when nothing moves."""
     x0, y0, x1, y1 = box
+    step = int(np.clip(geo.width / 12.0, 2, 8))
+    # grid point i sits where an exact ×step resize puts source sample i: at x0 + i*step + (step - 1)/2
+    half = (step - 1) / 2.0
+    gx = x0 + half + step * np.arange(-(-(x1 - x0) // step), dtype=np.float64)
+    gy = y0 + half + step * np.arange(-(-(y1 - y0) // step), dtype=np.float64)
+    grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
+    sigma = 0.42 * geo.width
+    window = below_nose_window(grid, lm, geo) * edge_window(grid, box)
+    halves = [rbf(grid, src, dst, sigma) * window[:, None]
+              for src, dst in ((target.upper_src, target.upper_dst), (target.lower_src, target.lower_dst))]
+    moving = np.maximum(*(np.hypot(h[:, 0], h[:, 1]) for h in halves)).reshape(len(gy), len(gx)) * 4.0 > 1 / 64
+    if not moving.any():
+        return None, None
+    rows, cols = np.nonzero(moving)
+    sub = (x0 + max(cols.min() - 1, 0) * step, y0 + max(rows.min() - 1, 0) * step,
+           min(x1, x0 + (cols.max() + 2) * step), min(y1, y0 + (rows.max() + 2) * step))
+    size = (len(gx) * step, len(gy) * step)
+    ox, oy = sub[0] - x0, sub[1] - y0
+    up, lo = (cv2.resize(h.reshape(len(gy), len(gx), 2).astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+              [oy: oy + sub[3] - sub[1], ox: ox + sub[2] - sub[0]] for h in halves)
+    w = split_weight(sub, target, geo)[..., None]
+    field = up + (lo - up) * w
+    # exact zero on the box border, whatever the grid did between its points
+    ex = edge_window(np.stack([np.arange(sub[0], sub[2]), np.full(sub[2] - sub[0], (y0 + y1) / 2)], 1), box)
+    ey = edge_window(np.stack([np.full(sub[3] - sub[1], (x0 + x1) / 2), np.arange(sub[1], sub[3])], 1), box)
+    field *= (ey[:, None] * ex[None, :]).astype(np.float32)[..., None]
+    return field, sub
+
+
+def rbf(points: np.ndarray, src: np.ndarray, dst: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian-RBF interpolation of the displacements ``src - dst`` known at ``dst``, at ``points``.
+
+    [points shape=(P, 2)] → [shape=(P, 2)]"""
     disp = src - dst
     if not np.any(np.abs(disp) > 0.05):
-        return np.zeros((y1 - y0, x1 - x0, 2), np.float32)
-    d2 = ((dst[:, None, :] - dst[None, :, :]) ** 2).sum(-1)
-    k = np.exp(-d2 / (2 * sigma * sigma))
+        return np.zeros_like(points)
+    inv = -0.5 / (sigma * sigma)
+    k = np.exp(_sq_dist(dst, dst) * inv)
     weights = np.linalg.solve(k + 1e-3 * np.eye(len(dst)), disp)
-    gx = np.arange(x0, x1 + step, step, dtype=np.float64)
-    gy = np.arange(y0, y1 + step, step, dtype=np.float64)
-    grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
-    g2 = ((grid[:, None, :] - dst[None, :, :]) ** 2).sum(-1)
-    coarse = (np.exp(-g2 / (2 * sigma * sigma)) @ weights).reshape(len(gy), len(gx), 2).astype(np.float32)
-    full = cv2.resize(coarse, ((len(gx) - 1) * step + 1, (len(gy) - 1) * step + 1), interpolation=cv2.INTER_LINEAR)
-    return np.ascontiguousarray(full[: y1 - y0, : x1 - x0])
+    return np.exp(_sq_dist(points, dst) * inv) @ weights
 
 
-def below_nose_window(box, lm: np.ndarray, geo: MouthGeometry) -> np.ndarray:
-    """0 at and above the bottom of the nose, rising smoothly to 1 just above the upper lip."""
-    x0, y0, x1, y1 = box
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    pts = np.stack([xx, yy], -1)
+def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
+
+
+def below_nose_window(points: np.ndarray, lm: np.ndarray, geo: MouthGeometry) -> np.ndarray:
+    """0 at and above the bottom of the nose, rising smoothly to 1 just above the upper lip. [shape=(P,)]"""
     nose = lm[L.SUBNASALE]
-    lip_top = lm[L.UPPER_LIP_OUTER_MID]
-    span = max(1.0, float((lip_top - nose) @ geo.v))
-    t = ((pts - nose) @ geo.v.astype(np.float32)) / (0.8 * span)
+    span = max(1.0, float((lm[L.UPPER_LIP_OUTER_MID] - nose) @ geo.v))
+    t = ((points - nose) @ geo.v) / (0.8 * span)
     return _smoothstep(np.clip(t, 0.0, 1.0))
 
 
-def edge_window(box, margin: float = 0.12) -> np.ndarray:
-    """1 inside, falling smoothly to 0 over the outer ``margin`` of the box on every side."""
+def edge_window(points: np.ndarray, box, margin: float = 0.12) -> np.ndarray:
+    """1 inside ``box``, falling smoothly to 0 over its outer ``margin`` and 0 on and beyond its border."""
     x0, y0, x1, y1 = box
-    def ramp(n):
-        t = np.minimum(np.arange(n) + 0.5, n - np.arange(n) - 0.5) / max(1.0, margin * n)
+    def ramp(v, lo, hi):
+        t = np.minimum(v - lo, hi - 1 - v) / max(1.0, margin * (hi - lo))
         return _smoothstep(np.clip(t, 0.0, 1.0))
-    return np.outer(ramp(y1 - y0), ramp(x1 - x0)).astype(np.float32)
+    return ramp(points[:, 0], x0, x1) * ramp(points[:, 1], y0, y1)
 
 
 def remap(frame: np.ndarray, field: np.ndarray, box) -> np.ndarray:
@@ -275,34 +336,41 @@ def _smoothstep(t):
 # ---------------------------------------------------------------------------------------------------------
 # the inside of the mouth
 
-def paint_cavity(pixels: np.ndarray, frame: np.ndarray, polygon: np.ndarray, box, lm: np.ndarray,
-                 geo: MouthGeometry, opening: float, teeth: float):
-    """Fill the open mouth: dark, shaded, with a soft band of upper teeth under the upper lip.
+def paint_cavity(pixels: np.ndarray, mask: np.ndarray, frame: np.ndarray, polygon: np.ndarray, box,
+                 lm: np.ndarray, geo: MouthGeometry, opening: float, teeth: float) -> None:
+    """Fill the open mouth in place: dark and shaded, with a soft band of upper teeth under the upper lip.
 
-    Colours come from the frame's own lips so the inside suits the face and the light."""
-    x0, y0, x1, y1 = box
+    Colours come from the frame's own lips so the inside suits the face and the light. Only the polygon's
+    bounding box is touched; ``pixels`` and ``mask`` cover ``box``."""
+    bx0, by0, bx1, by1 = box
+    px0, py0 = np.floor(polygon.min(0)).astype(int) - 2
+    px1, py1 = np.ceil(polygon.max(0)).astype(int) + 3
+    x0, y0, x1, y1 = max(px0, bx0), max(py0, by0), min(px1, bx1), min(py1, by1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
     h, w = y1 - y0, x1 - x0
-    poly = np.round((polygon - (x0, y0)) * 4).astype(np.int32)
     hard = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(hard, [poly], 255, lineType=cv2.LINE_AA, shift=2)
+    cv2.fillPoly(hard, [np.round((polygon - (x0, y0)) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
     if hard.max() == 0:
-        return pixels, np.zeros((h, w), np.float32)
+        return
     cav = cv2.GaussianBlur(hard.astype(np.float32) / 255.0, (0, 0), 0.8)
 
     lip = _lip_colour(frame, lm)
     gap_px = max(opening * geo.width, 1.0)
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    pts = np.stack([xx, yy], -1)
-    rows = (pts - geo.center) @ geo.v.astype(np.float32) - _upper_edge(polygon, geo)   # px below the upper lip
+    rel_x, rel_y = xx - np.float32(geo.center[0]), yy - np.float32(geo.center[1])
+    down = rel_x * np.float32(geo.v[0]) + rel_y * np.float32(geo.v[1])
+    rows = down - np.float32(_upper_edge(polygon, geo))          # px below the upper lip's inner edge
     depth = np.clip(rows / gap_px, 0.0, 1.0)
-    across = np.clip(np.abs((pts - geo.center) @ geo.u.astype(np.float32)) / (0.5 * geo.width), 0.0, 1.0)
+    across = np.clip(np.abs(rel_x * np.float32(geo.u[0]) + rel_y * np.float32(geo.u[1])) / (0.5 * geo.width), 0.0, 1.0)
 
     # a dark, warm cavity; the tongue shows low in a wide-open mouth; the corners fall into shadow
-    inner = np.broadcast_to(lip * np.array([0.16, 0.16, 0.24]) + 4.0, depth.shape + (3,)).astype(np.float32)
+    inner = np.empty((h, w, 3), np.float32)
+    inner[:] = lip * np.array([0.16, 0.16, 0.24]) + 4.0
     wide = np.clip(gap_px / (0.14 * geo.width), 0.0, 1.0)
-    tongue_w = _smoothstep(np.clip((depth - 0.55) / 0.45, 0.0, 1.0)) * 0.7 * wide
-    inner = inner * (1.0 - tongue_w[..., None]) + (lip * 0.5)[None, None, :] * tongue_w[..., None]
-    inner = inner * (1.0 - 0.55 * across[..., None] ** 2)
+    tongue_w = (_smoothstep(np.clip((depth - 0.55) / 0.45, 0.0, 1.0)) * (0.7 * wide))[..., None]
+    inner += (lip * 0.5 - inner) * tongue_w
+    inner *= (1.0 - 0.55 * across ** 2)[..., None]
 
     if teeth > 0:   # upper teeth: a soft off-white band just under the upper lip, hidden at the corners
         band = max(1.0, min(0.42 * gap_px, 0.1 * geo.width))
@@ -311,11 +379,14 @@ def paint_cavity(pixels: np.ndarray, frame: np.ndarray, polygon: np.ndarray, box
         tooth *= np.clip(1.0 - across ** 2.5, 0.0, 1.0) * min(1.0, 1.5 * teeth)
         tooth *= np.clip(gap_px / (0.05 * geo.width), 0.0, 1.0)        # no teeth in a barely open mouth
         light = np.clip(np.mean(lip) / 140.0, 0.55, 1.0)
-        enamel = (0.8 * np.array([222.0, 232.0, 240.0]) + 0.2 * lip) * light
-        inner = inner * (1.0 - tooth[..., None]) + enamel[None, None, :] * tooth[..., None]
+        enamel = ((0.8 * np.array([222.0, 232.0, 240.0]) + 0.2 * lip) * light).astype(np.float32)
+        inner += (enamel - inner) * tooth[..., None]
 
-    out = pixels.astype(np.float32) * (1.0 - cav[..., None]) + inner * cav[..., None]
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8), cav
+    region = pixels[y0 - by0: y1 - by0, x0 - bx0: x1 - bx0]
+    c3 = cav[..., None]
+    region[:] = np.clip(region * (1.0 - c3) + inner * c3 + 0.5, 0, 255).astype(np.uint8)
+    m = mask[y0 - by0: y1 - by0, x0 - bx0: x1 - bx0]
+    np.maximum(m, cav, out=m)
 
 
 def _lip_colour(frame: np.ndarray, lm: np.ndarray) -> np.ndarray:
@@ -335,5 +406,5 @@ def _lip_colour(frame: np.ndarray, lm: np.ndarray) -> np.ndarray:
 
 def _upper_edge(polygon: np.ndarray, geo: MouthGeometry) -> float:
     """How far below the mouth centre the (target) upper inner lip runs, at the middle."""
-    upper = polygon[:len(INNER_UPPER)]
+    upper = polygon[:len(INNER_UPPER)]  # the polygon starts with the upper inner edge
     return float(np.median(geo.down(upper[len(upper) // 3: 2 * len(upper) // 3 + 1])))

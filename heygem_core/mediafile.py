@@ -1,0 +1,61 @@
+"""File checks shared by the audio and video readers: which extensions are accepted, and opening a
+container so that every failure becomes an `InputError` naming the file and the reason."""
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import av
+
+from .errors import InputError
+
+log = logging.getLogger(__name__)
+
+#: Containers whose video (and sound) the readers accept.
+VIDEO_EXTS = (".mp4", ".mov", ".m4v", ".mkv", ".webm", ".avi", ".flv", ".wmv", ".mpg", ".mpeg", ".ts",
+              ".mts", ".m2ts", ".3gp")
+#: Still images; each is a video of one frame.
+IMAGE_EXTS = (".jpg", ".jpeg", ".png", ".bmp", ".webp")
+#: Sound-only files.
+SOUND_EXTS = (".wav", ".mp3", ".m4a", ".aac", ".flac", ".ogg", ".oga", ".opus", ".wma", ".aif", ".aiff")
+
+
+def check_file(path: str | Path, exts: tuple[str, ...], what: str) -> Path:
+    """``path`` as a `Path` once it is known to be a non-empty file with one of ``exts``.
+
+    ``what`` names the expected kind of file in the message ("an audio file", "a video or image").
+    """
+    p = Path(path)
+    if not p.exists():
+        raise InputError(p, "no such file")
+    if p.is_dir():
+        raise InputError(p, "is a folder, not a file")
+    ext = p.suffix.lower()
+    if ext not in exts:
+        kind = ("a sound file" if ext in SOUND_EXTS else "a picture" if ext in IMAGE_EXTS
+                else "a video" if ext in VIDEO_EXTS else None)
+        shown = f"{ext} ({kind})" if kind else (ext or "(no extension)")
+        raise InputError(p, f"unsupported file type {shown}; expected {what}: {' '.join(exts)}")
+    try:
+        size = p.stat().st_size
+    except OSError as exc:
+        raise InputError(p, f"cannot be read ({exc.strerror or exc})") from None
+    if size == 0:
+        raise InputError(p, "empty file (0 bytes)")
+    return p
+
+
+def open_container(p: Path) -> av.container.InputContainer:
+    """Open ``p`` for reading with PyAV; a file FFmpeg cannot parse raises `InputError`."""
+    try:
+        return av.open(str(p), mode="r", metadata_errors="ignore")
+    except PermissionError:
+        raise InputError(p, "cannot be read: permission denied") from None
+    except av.error.FFmpegError as exc:
+        raise InputError(p, f"not a readable media file, or damaged/truncated ({_why(exc)})") from None
+
+
+def _why(exc: Exception) -> str:
+    """FFmpeg's own words for a failure, without the file name it repeats."""
+    msg = getattr(exc, "strerror", None) or str(exc)
+    return msg.split(":")[0].strip() if msg else exc.__class__.__name__

@@ -1,0 +1,449 @@
+"""Read template videos and still images as BGR frames on a constant-rate timeline.
+
+    info = probe_video("presenter.mp4")
+    with FrameReader(info) as reader:
+        for index, frame in reader.frames(template_indices(n_out, info.frame_count)):
+            ...                                  # frame: (info.height, info.width, 3) uint8, BGR
+
+Timeline frame ``j`` is the picture on screen at ``j / fps`` seconds after the first frame, so a
+variable-frame-rate clip reads as a steady ``fps``. Rotation metadata is applied: frames come out the way a
+player shows them. A still image is a video of one frame.
+
+`FrameReader.frames` takes any index sequence. Forward runs decode straight through. Backward runs (the
+template played in reverse once the speech outlasts it) decode a block from the nearest earlier keyframe and
+hand it out reversed, holding at most ``memory_budget`` bytes of frames. Other jumps seek.
+"""
+from __future__ import annotations
+
+import bisect
+import functools
+import logging
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Iterable, Iterator
+
+import av
+import cv2
+import numpy as np
+from av.video.reformatter import Interpolation
+
+from .errors import InputError
+from .mediafile import IMAGE_EXTS, VIDEO_EXTS, check_file, open_container
+
+log = logging.getLogger(__name__)
+
+__all__ = ["VIDEO_EXTS", "IMAGE_EXTS", "VideoInfo", "probe_video", "FrameReader", "ReadStats"]
+
+DEFAULT_MEMORY_BUDGET = 256 * 2**20
+# swscale's fast paths shift colours by 1-2 levels per conversion; these flags make YUV <-> BGR unbiased.
+SWS_FLAGS = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
+_ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """What a template is, as the rest of the package sees it.
+
+    Attributes
+    ----------
+    path : Path
+    width, height : int
+        Size of the displayed frame (after rotation).
+    fps : float
+        Rate of the constant-rate timeline (the average rate of a variable-rate clip; ``image_fps`` for a
+        still image).
+    frame_count : int
+        Frames on that timeline (1 for a still image).
+    duration : float
+        Seconds from the first frame's start to the last frame's end.
+    rotation : int
+        Clockwise turn applied to the decoded picture for display: 0, 90, 180 or 270 (a phone's portrait
+        clip stored sideways says 90).
+    codec : str
+        Decoder name ("h264", "hevc", …; "png", "jpeg", … for images).
+    is_image : bool
+    has_audio : bool
+        The container also carries a sound stream.
+    """
+
+    path: Path
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    duration: float
+    rotation: int
+    codec: str
+    is_image: bool
+    has_audio: bool
+
+
+@dataclass
+class ReadStats:
+    """Work a `FrameReader` has done, for tests and tuning."""
+
+    seeks: int = 0              #: times the demuxer jumped to a keyframe
+    decoded: int = 0            #: frames that came out of the decoder
+    peak_buffered: int = 0      #: most frames held at once for a backward run
+    block_frames: int = 0       #: frames per backward block the memory budget allows
+
+
+def probe_video(path: str | Path, image_fps: float = 25.0) -> VideoInfo:
+    """Describe a video or still image without decoding more than its first frame.
+
+    Raises
+    ------
+    InputError
+        Missing, empty, unsupported, unreadable or damaged file, or a file with no video stream.
+    """
+    if not image_fps > 0:
+        raise ValueError(f"image_fps must be positive, got {image_fps}")
+    p = check_file(path, VIDEO_EXTS + IMAGE_EXTS, "a video or an image")
+    if p.suffix.lower() in IMAGE_EXTS:
+        image = _read_image(p)
+        h, w = image.shape[:2]
+        codec = {".jpg": "jpeg", ".jpeg": "jpeg"}.get(p.suffix.lower(), p.suffix.lower()[1:])
+        return VideoInfo(p, w, h, float(image_fps), 1, 1.0 / image_fps, 0, codec, True, False)
+    scan = _scan(p)
+    w, h = (scan.coded_h, scan.coded_w) if scan.rotation in (90, 270) else (scan.coded_w, scan.coded_h)
+    return VideoInfo(p, w, h, scan.fps, scan.frame_count, scan.end - scan.start, scan.rotation, scan.codec,
+                     False, scan.has_audio)
+
+
+class FrameReader:
+    """Frames of one template by timeline index; see the module docstring.
+
+    Parameters
+    ----------
+    info : VideoInfo
+        From `probe_video`.
+    memory_budget : int
+        Most bytes of decoded frames held at once while reading backward.
+
+    Not thread-safe: one reader per thread. Close it (or use ``with``) to release the file.
+    """
+
+    def __init__(self, info: VideoInfo, *, memory_budget: int = DEFAULT_MEMORY_BUDGET):
+        self.info = info
+        self.memory_budget = int(memory_budget)
+        self.stats = ReadStats()
+        self._image: np.ndarray | None = None
+        self._cursor: _Cursor | None = None
+        self._last: tuple[int, np.ndarray] | None = None
+
+    def frames(self, indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
+        """Yield ``(index, frame)`` for each index, in the order given.
+
+        Each frame is a new ``(height, width, 3)`` uint8 BGR array the caller may modify.
+
+        Raises
+        ------
+        IndexError
+            An index outside ``[0, frame_count)``.
+        """
+        idx = [int(i) for i in indices]
+        n = self.info.frame_count
+        bad = next((i for i in idx if not 0 <= i < n), None)
+        if bad is not None:
+            raise IndexError(f"{self.info.path}: frame {bad} is outside 0..{n - 1}")
+        if self.info.is_image:
+            if self._image is None:
+                self._image = _read_image(self.info.path)
+            for i in idx:
+                yield i, self._image.copy()
+            return
+        pos = 0
+        while pos < len(idx):
+            if pos + 1 < len(idx) and idx[pos + 1] < idx[pos]:
+                end = pos + 1
+                while end < len(idx) and idx[end] <= idx[end - 1]:
+                    end += 1
+                yield from self._backward(idx[pos:end])
+                pos = end
+            else:
+                yield idx[pos], self._forward(idx[pos])
+                pos += 1
+
+    @property
+    def frame_bytes(self) -> int:
+        """Bytes one decoded frame occupies while held (an estimate until the first frame is decoded)."""
+        return self._open().frame_bytes if not self.info.is_image else self.info.width * self.info.height * 3
+
+    def close(self) -> None:
+        if self._cursor is not None:
+            self._cursor.close()
+            self._cursor = None
+
+    def __enter__(self) -> "FrameReader":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # -- internals
+    def _open(self) -> "_Cursor":
+        if self._cursor is None:
+            self._cursor = _Cursor(self.info, _scan(self.info.path), self.stats)
+        return self._cursor
+
+    def _forward(self, j: int) -> np.ndarray:
+        if self._last is not None and self._last[0] == j:
+            return self._last[1].copy()
+        frame = self._to_bgr(self._open().frame_at(j))
+        self._last = (j, frame)
+        return frame.copy()
+
+    def _backward(self, run: list[int]) -> Iterator[tuple[int, np.ndarray]]:
+        """Serve a non-increasing run of indices block by block, each block decoded forward once."""
+        cursor = self._open()
+        i = 0
+        while i < len(run):
+            block = max(1, self.memory_budget // cursor.frame_bytes)
+            self.stats.block_frames = block
+            top = run[i]
+            start = cursor.key_slot(top)          # decoding from here needs no frames before it
+            if top - start + 1 > block:           # the GOP is longer than the budget allows
+                start = top - block + 1
+            start = max(start, run[-1])
+            k = i
+            while k < len(run) and run[k] >= start:
+                k += 1
+            held = cursor.collect(sorted(set(run[i:k])))
+            self.stats.peak_buffered = max(self.stats.peak_buffered, len({id(f) for f in held.values()}))
+            for j in run[i:k]:
+                yield j, self._to_bgr(held[j])
+            del held
+            i = k
+        self._last = None
+
+    def _to_bgr(self, frame: av.VideoFrame) -> np.ndarray:
+        image = frame.to_ndarray(format="bgr24", src_colorspace=_colorspace(frame),
+                                 src_color_range=frame.color_range or None, interpolation=SWS_FLAGS)
+        rot = _ROTATE.get(self.info.rotation)
+        return cv2.rotate(image, rot) if rot is not None else np.ascontiguousarray(image)
+
+
+# -- decoding -------------------------------------------------------------------------------------------
+
+class _Cursor:
+    """A decoder positioned on the timeline: ``cur`` is on screen, ``nxt`` is the frame after it."""
+
+    def __init__(self, info: VideoInfo, scan: "_Scan", stats: ReadStats):
+        self.scan, self.stats, self.fps = scan, stats, info.fps
+        self.container = open_container(info.path)
+        self.stream = self.container.streams.video[scan.stream_index]
+        self.stream.thread_type = "AUTO"
+        # Timestamps are rounded to the time base; a frame up to this late still counts as on time.
+        self.tol = min(0.6 * float(scan.time_base), 0.25 / self.fps)
+        # A generous guess (8-bit 4:4:4 with row padding) until a decoded frame gives the real size.
+        self.frame_bytes = (scan.coded_w + 64) * scan.coded_h * 3
+        self._sized = False
+        self._gen: Iterator[tuple[float, av.VideoFrame]] | None = None
+        self.cur: tuple[float, av.VideoFrame] | None = None
+        self.nxt: tuple[float, av.VideoFrame] | None = None
+
+    def time_of(self, j: int) -> float:
+        return self.scan.start + j / self.fps
+
+    def key_slot(self, j: int) -> int:
+        """First timeline index that shows the keyframe at or before index ``j`` (or a later frame)."""
+        ki = bisect.bisect_right(self.scan.key_times, self.time_of(j) + self.tol) - 1
+        if ki <= 0:
+            return 0
+        return max(0, min(j, math.ceil((self.scan.key_times[ki] - self.tol - self.scan.start) * self.fps)))
+
+    def frame_at(self, j: int) -> av.VideoFrame:
+        t = self.time_of(j)
+        if self._gen is None or (self.cur is not None and t + self.tol < self.cur[0]):
+            self._seek(t)
+        elif self.nxt is not None:
+            ki = bisect.bisect_right(self.scan.key_times, t + self.tol) - 1
+            if ki >= 0 and self.scan.key_times[ki] > self.nxt[0] + self.tol:
+                self._seek(t)  # a keyframe lies ahead: jumping there skips decoding what is between
+        while self.nxt is not None and self.nxt[0] <= t + self.tol:
+            self.cur, self.nxt = self.nxt, self._next()
+        if self.cur is None:  # the first frame starts after the timeline does: show it from the start
+            self.cur, self.nxt = self.nxt, self._next()
+        if self.cur is None:
+            raise InputError(self.scan.path, f"no frame could be decoded at {t:.3f} s")
+        return self.cur[1]
+
+    def collect(self, slots: list[int]) -> dict[int, av.VideoFrame]:
+        """Frames for ascending ``slots``, decoded in one forward pass from the keyframe before the first."""
+        t0 = self.time_of(slots[0])
+        if self._gen is None or self.cur is None or t0 + self.tol < self.cur[0] or self._key_ahead(t0):
+            self._seek(t0)
+        return {j: self.frame_at(j) for j in slots}
+
+    def _key_ahead(self, t: float) -> bool:
+        ki = bisect.bisect_right(self.scan.key_times, t + self.tol) - 1
+        return ki >= 0 and self.nxt is not None and self.scan.key_times[ki] > self.nxt[0] + self.tol
+
+    def _seek(self, t: float) -> None:
+        """Position the decoder so that ``cur`` becomes the last frame at or before ``t``."""
+        ki = bisect.bisect_right(self.scan.key_times, t + self.tol) - 1
+        while True:
+            if ki <= 0:
+                self.container.seek(self.scan.first_dts, stream=self.stream, backward=True, any_frame=False)
+            else:
+                ts = int(round(self.scan.key_times[ki] / float(self.scan.time_base)))
+                self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
+            self.stats.seeks += 1
+            self._gen = self._decode()
+            self.cur, self.nxt = None, self._next()
+            # Some demuxers land after the keyframe asked for: step one keyframe back and try again.
+            if ki <= 0 or (self.nxt is not None and self.nxt[0] <= t + self.tol):
+                return
+            log.debug("%s: seek to %.3f s landed at %s, retrying earlier", self.scan.path, t,
+                      self.nxt and round(self.nxt[0], 3))
+            ki -= 1
+
+    def _next(self) -> tuple[float, av.VideoFrame] | None:
+        return next(self._gen, None) if self._gen is not None else None
+
+    def _decode(self) -> Iterator[tuple[float, av.VideoFrame]]:
+        last = None
+        bad = 0
+        for packet in self.container.demux(self.stream):
+            try:
+                frames = packet.decode()
+            except av.error.InvalidDataError:
+                bad += 1
+                continue
+            for frame in frames:
+                t = float(frame.pts * self.stream.time_base) if frame.pts is not None else (
+                    (last + 1.0 / self.fps) if last is not None else self.scan.start)
+                last = t
+                self.stats.decoded += 1
+                if not self._sized:
+                    self.frame_bytes = max(1, sum(plane.buffer_size for plane in frame.planes))
+                    self._sized = True
+                yield t, frame
+        if bad:
+            log.warning("%s: skipped %d damaged video packet(s)", self.scan.path, bad)
+
+    def close(self) -> None:
+        self._gen = None
+        self.cur = self.nxt = None
+        self.container.close()
+
+
+# -- probing --------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class _Scan:
+    """One pass over a video's packets (no decoding beyond the first frame)."""
+
+    path: Path
+    stream_index: int
+    time_base: Fraction
+    first_dts: int
+    start: float                 # first presentation time (s)
+    end: float                   # end of the last frame (s)
+    key_times: list[float]       # presentation times of keyframes, ascending (s)
+    fps: float
+    frame_count: int
+    coded_w: int
+    coded_h: int
+    rotation: int
+    codec: str
+    has_audio: bool
+
+
+def _scan(path: Path) -> _Scan:
+    st = Path(path).stat()
+    return _scan_cached(str(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=16)
+def _scan_cached(path: str, size: int, mtime_ns: int) -> _Scan:
+    p = Path(path)
+    with open_container(p) as container:
+        streams = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
+        if not streams:
+            what = " (it holds only sound)" if container.streams.audio else ""
+            raise InputError(p, f"no video stream{what}")
+        stream = streams[0]
+        tb = stream.time_base or Fraction(1, 90000)
+        try:
+            codec = stream.codec_context.codec.canonical_name
+        except Exception:  # noqa: BLE001 - a codec this FFmpeg build does not know
+            raise InputError(p, "the video codec is not supported") from None
+        pts, ends, keys, first_dts = [], [], [], None
+        first: av.VideoFrame | None = None
+        try:
+            for packet in container.demux(stream):
+                if packet.size == 0 or packet.is_discard:
+                    if first is None:
+                        first = _first_frame(packet, first)
+                    continue
+                if first_dts is None and packet.dts is not None:
+                    first_dts = packet.dts
+                if packet.pts is not None:
+                    t = float(packet.pts * tb)
+                    pts.append(t)
+                    ends.append(t + float((packet.duration or 0) * tb))
+                    if packet.is_keyframe:
+                        keys.append(t)
+                if first is None:
+                    first = _first_frame(packet, first)
+        except av.error.FFmpegError as exc:
+            if first is None:
+                raise InputError(p, f"damaged or truncated video ({exc.strerror or exc})") from None
+            log.warning("%s: the video stops early at %.2f s (%s)", p, max(pts, default=0.0), exc)
+        if first is None:
+            raise InputError(p, f"no frame of the {codec} video could be decoded (damaged or truncated?)")
+        fps, count, start, end = _timing(stream, pts, ends)
+        position = list(container.streams.video).index(stream)
+        has_audio = bool(container.streams.audio)
+    rot = int(round(-(first.rotation or 0) / 90.0)) % 4 * 90
+    log.debug("scanned %s: %d packets, %d keyframes, %.3f fps, %d frames, rotation %d", p, len(pts),
+              len(keys), fps, count, rot)
+    return _Scan(p, position, tb, first_dts or 0, start, end, sorted(keys), fps, count, first.width,
+                 first.height, rot, codec, has_audio)
+
+
+def _first_frame(packet: av.Packet, first):
+    try:
+        frames = packet.decode()
+    except av.error.InvalidDataError:
+        return first
+    return frames[0] if frames else first
+
+
+def _timing(stream, pts: list[float], ends: list[float]) -> tuple[float, int, float, float]:
+    """(fps, frame_count, start, end) of the constant-rate timeline for these packet times."""
+    declared = stream.average_rate or stream.guessed_rate
+    declared = float(declared) if declared and 0 < float(declared) <= 1000 else None
+    ts = sorted(pts)
+    measured = None
+    if len(ts) >= 2 and ts[-1] > ts[0]:
+        measured = (len(ts) - 1) / (ts[-1] - ts[0])
+    if declared and (measured is None or abs(declared / measured - 1) < 0.01):
+        fps = declared
+    else:  # a variable rate, or a header that disagrees with the timestamps
+        fps = measured or declared or 25.0
+    if not ts:
+        return fps, 1, 0.0, 1.0 / fps
+    start = ts[0]
+    end = max(e if e > t else t + 1.0 / fps for t, e in zip(pts, ends))
+    return fps, max(1, int(round((end - start) * fps))), start, end
+
+
+def _read_image(p: Path) -> np.ndarray:
+    """A still image as BGR uint8, turned upright by its EXIF orientation."""
+    data = np.fromfile(str(p), dtype=np.uint8)
+    image = cv2.imdecode(data, cv2.IMREAD_COLOR) if data.size else None
+    if image is None:
+        raise InputError(p, "not a readable image (damaged, truncated or not really a picture)")
+    return image
+
+
+def _colorspace(frame: av.VideoFrame):
+    """The YUV matrix to decode with: the frame's own, else what players assume (BT.709 for HD)."""
+    cs = frame.colorspace
+    if cs in (None, 2):  # unspecified
+        return "ITU709" if frame.height >= 720 or frame.width >= 1280 else "ITU601"
+    return None
