@@ -60,7 +60,7 @@ class VideoInfo:
         Seconds from the first frame's start to the last frame's end.
     rotation : int
         Clockwise turn applied to the decoded picture for display: 0, 90, 180 or 270 (a phone's portrait
-        clip stored sideways says 90).
+        clip stored sideways says 90). Images report 0: their EXIF orientation is applied on decoding.
     codec : str
         Decoder name ("h264", "hevc", …; "png", "jpeg", … for images).
     is_image : bool
@@ -131,7 +131,6 @@ class FrameReader:
         self.stats = ReadStats()
         self._image: np.ndarray | None = None
         self._cursor: _Cursor | None = None
-        self._last: tuple[int, np.ndarray] | None = None
 
     def frames(self, indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(index, frame)`` for each index, in the order given.
@@ -189,11 +188,7 @@ class FrameReader:
         return self._cursor
 
     def _forward(self, j: int) -> np.ndarray:
-        if self._last is not None and self._last[0] == j:
-            return self._last[1].copy()
-        frame = self._to_bgr(self._open().frame_at(j))
-        self._last = (j, frame)
-        return frame.copy()
+        return self._to_bgr(self._open().frame_at(j))  # a repeated index converts the held frame again
 
     def _backward(self, run: list[int]) -> Iterator[tuple[int, np.ndarray]]:
         """Serve a non-increasing run of indices block by block, each block decoded forward once."""
@@ -216,7 +211,6 @@ class FrameReader:
                 yield j, self._to_bgr(held[j])
             del held
             i = k
-        self._last = None
 
     def _to_bgr(self, frame: av.VideoFrame) -> np.ndarray:
         image = frame.to_ndarray(format="bgr24", src_colorspace=_colorspace(frame),
@@ -337,23 +331,28 @@ class _Cursor:
         return next(self._gen, None) if self._gen is not None else None
 
     def _decode(self) -> Iterator[tuple[float, av.VideoFrame]]:
+        """Decoded frames with their presentation times (s). Damage ends the stream early, with a warning:
+        the last good frame then stays on screen."""
         last = None
         bad = 0
-        for packet in self.container.demux(self.stream):
-            try:
-                frames = packet.decode()
-            except av.error.InvalidDataError:
-                bad += 1
-                continue
-            for frame in frames:
-                t = float(frame.pts * self.stream.time_base) if frame.pts is not None else (
-                    (last + 1.0 / self.fps) if last is not None else self.scan.start)
-                last = t
-                self.stats.decoded += 1
-                if not self._sized:
-                    self.frame_bytes = _frame_bytes(frame)
-                    self._sized = True
-                yield t, frame
+        try:
+            for packet in self.container.demux(self.stream):
+                try:
+                    frames = packet.decode()
+                except av.error.InvalidDataError:
+                    bad += 1
+                    continue
+                for frame in frames:
+                    t = float(frame.pts * self.stream.time_base) if frame.pts is not None else (
+                        (last + 1.0 / self.fps) if last is not None else self.scan.start)
+                    last = t
+                    self.stats.decoded += 1
+                    if not self._sized:
+                        self.frame_bytes = _frame_bytes(frame)
+                        self._sized = True
+                    yield t, frame
+        except av.error.FFmpegError as exc:
+            log.warning("%s: video unreadable after %.2f s (%s)", self.scan.path, last or 0.0, exc)
         if bad:
             log.warning("%s: skipped %d damaged video packet(s)", self.scan.path, bad)
 

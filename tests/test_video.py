@@ -113,6 +113,22 @@ def test_still_image_is_a_one_frame_video(tmp_path, ext):
     assert frames[1][1].any()
 
 
+def test_jpeg_exif_orientation_is_applied(tmp_path):
+    from PIL import Image
+
+    stored = np.zeros((20, 40, 3), np.uint8)
+    stored[:6, :6] = 255                                  # marker in the stored top-left corner
+    image = Image.fromarray(stored)
+    exif = image.getexif()
+    exif[0x0112] = 6                                      # "rotate 90 degrees clockwise to display"
+    image.save(tmp_path / "phone.jpg", exif=exif.tobytes(), quality=95)
+    info = probe_video(tmp_path / "phone.jpg")
+    assert (info.width, info.height) == (20, 40)
+    with FrameReader(info) as reader:
+        frame = next(reader.frames([0]))[1]
+    assert frame[:6, -6:].mean() > 200 and frame[:6, :6].mean() < 30
+
+
 @pytest.fixture(scope="module")
 def gop_clip(tmp_path_factory):
     """40 frames of moving texture, a keyframe every 8 frames, B-frames: what a real clip looks like."""
