@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 
 #: Sample rates the AAC encoder takes; others are resampled to 48 kHz.
 AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
 _FINISH, _ABORT = object(), object()
 _AUDIO_STEP_S = 0.25  # sound is fed to the encoder in steps of this length, following the picture
 
@@ -76,6 +78,8 @@ class VideoWriter:
             raise ValueError(f"fps must be positive, got {fps}")
         if not 0 <= crf <= 51:
             raise ValueError(f"crf must be in 0..51, got {crf}")
+        if preset not in X264_PRESETS:
+            raise ValueError(f"unknown x264 preset {preset!r}; choose one of: {', '.join(X264_PRESETS)}")
         self.path = Path(path)
         self.temp = temp_path(self.path)
         self.width, self.height, self.fps = int(width), int(height), float(fps)
@@ -127,7 +131,11 @@ class VideoWriter:
             self.abort()
             raise
         self._closed = True
-        os.replace(self.temp, self.path)
+        try:
+            os.replace(self.temp, self.path)
+        except OSError:
+            self.temp.unlink(missing_ok=True)
+            raise
         log.info("wrote %s: %d frames, %.2f s", self.path, self.frames_written, self.frames_written / self.fps)
         return self.path
 
@@ -194,6 +202,9 @@ class _Encoder:
             self.sound: np.ndarray | None = None
             if audio is not None and audio.samples.shape[-1] > 0:
                 self._add_audio(audio, audio_bitrate)
+            # Open the encoders and the file now, so a bad setting or an unwritable folder fails here and
+            # not frames later on the encode thread.
+            self.container.start_encoding()
         except BaseException:
             self.discard()
             raise
