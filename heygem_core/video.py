@@ -216,7 +216,10 @@ class FrameReader:
         image = frame.to_ndarray(format="bgr24", src_colorspace=_colorspace(frame),
                                  src_color_range=frame.color_range or None, interpolation=SWS_FLAGS)
         rot = _ROTATE.get(self.info.rotation)
-        return cv2.rotate(image, rot) if rot is not None else np.ascontiguousarray(image)
+        image = cv2.rotate(image, rot) if rot is not None else np.ascontiguousarray(image)
+        if image.shape[:2] != (self.info.height, self.info.width):  # the stream changed size midway
+            image = cv2.resize(image, (self.info.width, self.info.height), interpolation=cv2.INTER_AREA)
+        return image
 
 
 # -- decoding -------------------------------------------------------------------------------------------
