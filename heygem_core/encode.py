@@ -67,6 +67,11 @@ class VideoWriter:
         AAC bit rate in bits per second.
     threaded : bool
         Encode on a background thread (default) or inside `write`.
+    queue_size : int
+        Frames that may wait for the background thread; `write` blocks when they are all taken.
+
+    Raises ``ValueError`` for bad settings and ``OSError`` for an unwritable folder at once, before any
+    frame is written. Always `close` it (or use ``with``): an unclosed writer leaves its temporary file.
     """
 
     def __init__(self, path: str | Path, width: int, height: int, fps: float, *, audio: Audio | None = None,
@@ -102,8 +107,8 @@ class VideoWriter:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
             raise ValueError(f"expected a ({self.height}, {self.width}, 3) uint8 frame, "
                              f"got {frame.shape} {frame.dtype}")
-        if frame.shape[0] % 2 or frame.shape[1] % 2:
-            frame = cv2.copyMakeBorder(frame, 0, frame.shape[0] % 2, 0, frame.shape[1] % 2, cv2.BORDER_REPLICATE)
+        if self.height % 2 or self.width % 2:
+            frame = cv2.copyMakeBorder(frame, 0, self.height % 2, 0, self.width % 2, cv2.BORDER_REPLICATE)
         # from_ndarray copies, so the caller may reuse its array while the frame waits in the queue.
         vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
         if self._queue is None:

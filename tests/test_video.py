@@ -302,3 +302,13 @@ def test_formats_with_awkward_seeking_read_backward_correctly(tmp_path, ext, cod
 def test_truncated_matroska(tmp_path):
     full = mg.write_video(tmp_path / "full.mkv", mg.textured_frames(40), FPS)
     _fails(mg.write_truncated(full, tmp_path / "cut.mkv", 0.8), "truncated", "of 1.60 s")
+
+
+def test_builtin_face_clip(face_clip):
+    info = probe_video(face_clip)
+    assert (info.width, info.height, info.fps, info.frame_count, info.codec) == (480, 540, 25.0, 50, "h264")
+    with FrameReader(info) as reader:
+        forward = dict(reader.frames([47, 48, 49]))
+        backward = dict(reader.frames([49, 48, 47]))
+    assert all(np.array_equal(forward[i], backward[i]) for i in (47, 48, 49))
+    assert forward[49].shape == (540, 480, 3) and forward[49].std() > 20  # a real picture, not a flat fill
