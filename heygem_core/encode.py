@@ -28,7 +28,7 @@ import cv2
 import numpy as np
 
 from .audio import Audio
-from .video import SWS_FLAGS
+from .yuv import SWS_FLAGS
 
 log = logging.getLogger(__name__)
 

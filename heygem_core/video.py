@@ -27,18 +27,16 @@ from typing import Iterable, Iterator
 import av
 import cv2
 import numpy as np
-from av.video.reformatter import Interpolation
 
 from .errors import InputError
 from .mediafile import IMAGE_EXTS, VIDEO_EXTS, check_file, open_container
+from .yuv import frame_to_bgr
 
 log = logging.getLogger(__name__)
 
 __all__ = ["VIDEO_EXTS", "IMAGE_EXTS", "VideoInfo", "probe_video", "FrameReader", "ReadStats"]
 
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
-# swscale's fast paths shift colours by 1-2 levels per conversion; these flags make YUV <-> BGR unbiased.
-SWS_FLAGS = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
@@ -213,10 +211,10 @@ class FrameReader:
             i = k
 
     def _to_bgr(self, frame: av.VideoFrame) -> np.ndarray:
-        image = frame.to_ndarray(format="bgr24", src_colorspace=_colorspace(frame),
-                                 src_color_range=frame.color_range or None, interpolation=SWS_FLAGS)
+        image = frame_to_bgr(frame)
         rot = _ROTATE.get(self.info.rotation)
-        image = cv2.rotate(image, rot) if rot is not None else np.ascontiguousarray(image)
+        if rot is not None:
+            image = cv2.rotate(image, rot)
         if image.shape[:2] != (self.info.height, self.info.width):  # the stream changed size midway
             image = cv2.resize(image, (self.info.width, self.info.height), interpolation=cv2.INTER_AREA)
         return image
@@ -510,10 +508,3 @@ def _read_image(p: Path) -> np.ndarray:
         raise InputError(p, "not a readable image (damaged, truncated or not really a picture)")
     return image
 
-
-def _colorspace(frame: av.VideoFrame):
-    """The YUV matrix to decode with: the frame's own, else what players assume (BT.709 for HD)."""
-    cs = frame.colorspace
-    if cs in (None, 2):  # unspecified
-        return "ITU709" if frame.height >= 720 or frame.width >= 1280 else "ITU601"
-    return None
