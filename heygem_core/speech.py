@@ -44,18 +44,26 @@ class Speech:
             return self._memo[key]
 
 
+def stft_power(samples: np.ndarray, n_fft: int = WIN, hop: int = HOP) -> np.ndarray:
+    """|STFT|² with a periodic Hann window, frames centred on ``t * hop`` (zero padding at the ends), the
+    same framing as ``librosa.stft(center=True, pad_mode="constant")``. [shape=(n_fft // 2 + 1, n_frames)]"""
+    y = np.pad(np.asarray(samples, np.float32), n_fft // 2)
+    n_frames = 1 + max(0, (len(y) - n_fft) // hop)
+    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop][:n_frames]
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+    return (np.abs(np.fft.rfft(frames * window, axis=1)) ** 2).T
+
+
 def band_frames(samples: np.ndarray, sr: int = SAMPLE_RATE) -> tuple[np.ndarray, np.ndarray]:
     """Speech-band power spectrogram at a 10 ms hop.
 
     Returns ``power`` [shape=(n_bins, n_hops)] restricted to BAND_HZ and the bins' ``freqs``.
     """
-    import librosa
-
     y = np.asarray(samples, np.float32)
     if len(y) < WIN:
         y = np.pad(y, (0, WIN - len(y)))
-    spec = np.abs(librosa.stft(y, n_fft=WIN, hop_length=HOP, win_length=WIN, center=True)) ** 2
-    freqs = librosa.fft_frequencies(sr=sr, n_fft=WIN)
+    spec = stft_power(y)
+    freqs = np.fft.rfftfreq(WIN, 1.0 / sr)
     band = (freqs >= BAND_HZ[0]) & (freqs <= BAND_HZ[1])
     return spec[band], freqs[band]
 

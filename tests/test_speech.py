@@ -71,3 +71,13 @@ def test_full_scale_reference_and_silence():
     assert envelope(Speech(faint), 25.0, 25).max() == 0.0
     # a quiet but real voice is still normalised to its own peak
     assert envelope(Speech(0.02 * sine), 25.0, 25)[5:20].min() > 0.9
+
+
+def test_numpy_stft_matches_librosa():
+    import librosa
+    from heygem_core.speech import stft_power
+    y = np.random.default_rng(3).standard_normal(5000).astype(np.float32)
+    ref = np.abs(librosa.stft(y, n_fft=512, hop_length=160, center=True, pad_mode="constant")) ** 2
+    got = stft_power(y)
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=1e-3, atol=1e-3)

@@ -1,0 +1,93 @@
+"""`heygem serve`: the browser app (Voilà dashboard) over one workspace, plus its worker.
+
+    heygem serve --root-path ws                      # http://127.0.0.1:7860/
+    heygem serve --root-path ws --ip 0.0.0.0         # reachable from the network: a token is required
+"""
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+
+def register(sub) -> None:
+    p = sub.add_parser("serve", help="run the browser app for a workspace",
+                       description="Start the workspace's worker (unless one runs) and the dashboard at "
+                                   "http://IP:PORT/. Any address other than this machine's own (127.x, ::1) "
+                                   "needs a token; one is generated and printed with the URL when not given.")
+    add_serve_args(p)
+    p.set_defaults(func=run)
+
+
+def add_serve_args(p: argparse.ArgumentParser) -> None:
+    from ..ui.i18n import LANGS
+    from ..ui.server import DEFAULT_MAX_UPLOAD_MB
+
+    p.add_argument("--root-path", default="workspace", metavar="DIR", help="workspace folder (default ./workspace)")
+    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
+    p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    p.add_argument("--token", default=None, help="login token; required for non-local addresses (default: "
+                                                 "generated for those, none for 127.0.0.1)")
+    p.add_argument("--lang", choices=LANGS, default="zh", help="page language at start (default zh)")
+    p.add_argument("--max-upload-mb", type=float, default=DEFAULT_MAX_UPLOAD_MB, metavar="MB",
+                   help=f"largest file a browser may upload, in MiB (default {DEFAULT_MAX_UPLOAD_MB})")
+    p.add_argument("--cull-idle", type=int, default=900, metavar="S",
+                   help="stop a page's kernel after S seconds without activity (default 900)")
+
+
+def run(args) -> int:
+    from ..errors import InputError
+    from ..jobs import Workspace, ensure_worker
+    from ..ui.server import ServeSettings, resolve_token, serve
+
+    if args.max_upload_mb <= 0:
+        raise InputError("--max-upload-mb", "must be more than 0")
+    ws = Workspace(Path(args.root_path).expanduser())
+    settings = ServeSettings(root=ws.root, port=args.port, ip=args.ip, token=resolve_token(args.ip, args.token),
+                             lang=args.lang, max_upload_mb=args.max_upload_mb, cull_idle_s=args.cull_idle)
+    worker = ensure_worker(ws.root)
+    # Voilà's own log lines go to stderr; this one line on stdout is the address to open.
+    print(f"HeyGem Workbench: {settings.url}", flush=True)
+    if settings.token and not args.token:
+        print("  (a login token was generated for this address: keep the whole URL)", flush=True)
+    try:
+        return serve(settings)
+    finally:
+        if worker:
+            _stop_worker(worker)
+
+
+def _stop_worker(pid: int) -> None:
+    """Stop the worker this command started (a running item is marked to run again next time)."""
+    try:
+        os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        os.waitpid(pid, 0)
+    except ChildProcessError:
+        pass
+
+
+def main(argv: list[str] | None = None) -> int:
+    """`python -m heygem_core.cli.serve ...`, the same as `heygem serve ...`."""
+    parser = argparse.ArgumentParser(prog="heygem serve", description=__doc__.split("\n")[0])
+    add_serve_args(parser)
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    from ..errors import HeygemError
+
+    try:
+        return run(args)
+    except HeygemError as exc:
+        print(f"heygem: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover - run by start_app.sh and the tests in a subprocess
+    sys.exit(main())

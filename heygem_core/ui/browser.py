@@ -1,0 +1,137 @@
+"""Running the app for checks and measurements: the server in a subprocess, and Debian's chromium.
+
+Used by the browser tests and `bench/dashboard_paint.py`. Chromium is the system one (`/usr/bin/chromium`)
+driven through the `playwright` package; no browser is ever downloaded.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run", "--autoplay-policy=no-user-gesture-required"]
+
+
+def chromium_path() -> str | None:
+    """The system chromium, or None when it is not installed."""
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def launch_chromium(playwright):
+    """A headless chromium browser from playwright's sync API, using the system executable."""
+    path = chromium_path()
+    if path is None:
+        raise RuntimeError("chromium is not installed (apt-get install chromium)")
+    return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return s.getsockname()[1]
+
+
+class ServerProcess:
+    """`heygem serve` in a subprocess: ``url`` (with the token, if any) once it answers; ``stop()`` ends it.
+
+    ``args`` are extra command-line flags (``["--lang", "en"]``). The server's output goes to
+    ``<root>/logs/serve.out``.
+    """
+
+    def __init__(self, root: str | Path, *, port: int | None = None, ip: str = "127.0.0.1",
+                 args: list[str] | None = None, env: dict | None = None, timeout: float = 60.0):
+        self.root = Path(root)
+        self.ip = ip
+        self.port = port or free_port()
+        self.url: str | None = None
+        self.lines: list[str] = []
+        cmd = [sys.executable, "-m", "heygem_core.cli.serve", "--root-path", str(self.root), "--port",
+               str(self.port), "--ip", ip, *(args or [])]
+        run_env = dict(os.environ)
+        package_parent = str(Path(__file__).resolve().parents[2])
+        run_env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, run_env.get("PYTHONPATH")) if p)
+        run_env.update(env or {})
+        (self.root / "logs").mkdir(parents=True, exist_ok=True)
+        self._err = open(self.root / "logs" / "serve.out", "ab")
+        self.started = time.perf_counter()
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._err, env=run_env,
+                                     start_new_session=True, text=True)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+        self._wait_ready(timeout)
+        self.ready_s = time.perf_counter() - self.started
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:
+            self.lines.append(line.rstrip("\n"))
+
+    def _wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"the server exited with {self.proc.returncode}: {self.log_tail()}")
+            if self.url is None:
+                for line in self.lines:
+                    m = re.search(r"HeyGem Workbench: (http\S+)", line)
+                    if m:
+                        self.url = m.group(1)
+            if self.url is not None and self._answers():
+                return
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the server did not answer within {timeout:.0f} s: {self.log_tail()}")
+
+    @property
+    def local_url(self) -> str:
+        """The page's address as this machine reaches it (127.0.0.1 even for a wildcard bind)."""
+        assert self.url is not None
+        return re.sub(r"^http://[^/]+", f"http://127.0.0.1:{self.port}", self.url)
+
+    @property
+    def token(self) -> str | None:
+        m = re.search(r"[?&]token=([^&]+)", self.url or "")
+        return m.group(1) if m else None
+
+    def _answers(self) -> bool:
+        """The port accepts connections (Voilà registers its handlers before it listens)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1):
+                return True
+        except OSError:
+            return False
+
+    def log_tail(self, n: int = 3000) -> str:
+        try:
+            return (self.root / "logs" / "serve.out").read_text(errors="replace")[-n:]
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 20.0) -> int | None:
+        """SIGTERM the server (it stops the worker it started) and wait."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(5)
+        self._err.close()
+        return self.proc.returncode
+
+    def __enter__(self) -> "ServerProcess":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

@@ -1,0 +1,182 @@
+"""The dashboard's words, in Chinese and English. `tr(key, lang, **values)` picks one and fills it in."""
+from __future__ import annotations
+
+LANGS = ("zh", "en")
+DEFAULT_LANG = "zh"
+
+TEXT: dict[str, tuple[str, str]] = {
+    # page
+    "title": ("HeyGem 数字人工作台", "HeyGem Workbench"),
+    "subtitle": ("一段语音，驱动多个视频中的人物开口说话。全部在本机处理，不上传任何文件。",
+                 "One speech track makes every face video speak it. Everything stays on this machine."),
+    "tab_single": ("单个处理", "Single"),
+    "tab_batch": ("批量处理", "Batch"),
+    "tab_history": ("历史记录", "History"),
+    # inputs
+    "audio": ("语音", "Speech audio"),
+    "video": ("人物视频", "Face video"),
+    "videos": ("人物视频（可多个）", "Face videos"),
+    "upload_audio": ("上传音频", "Upload audio"),
+    "upload_video": ("上传视频", "Upload video"),
+    "upload_videos": ("上传视频（可多选）", "Upload videos"),
+    "pick_previous": ("或选择已上传的文件", "or pick a previous upload"),
+    "add_previous": ("添加已上传的视频", "Add a previous upload"),
+    "add": ("添加", "Add"),
+    "nothing_chosen": ("— 未选择 —", "— none —"),
+    "no_videos": ("还没有选择视频：上传，或从已上传的文件中添加。",
+                  "No videos yet: upload some, or add previous uploads."),
+    "remove": ("移除", "Remove"),
+    "limit": ("支持 {exts}；每个文件不超过 {limit}", "{exts}; up to {limit} per file"),
+    "checking": ("正在检查 {name} …", "Checking {name} …"),
+    "upload_ok": ("✓ {name}（{size}）已就绪", "✓ {name} ({size}) is ready"),
+    "bad_type": ("{name}：不支持的文件类型 {ext}。请使用 {exts}", "{name}: unsupported file type {ext}. Use {exts}"),
+    "too_big": ("{name} 大小为 {size}，超过上限 {limit}", "{name} is {size}, over the {limit} limit"),
+    "empty_file": ("{name}：文件是空的", "{name}: the file is empty"),
+    "unreadable": ("{name}：无法读取（{reason}）", "{name}: cannot be used ({reason})"),
+    "no_audio_stream": ("没有可用的音轨", "no usable sound"),
+    # actions
+    "generate": ("开始生成", "Generate"),
+    "start_batch": ("开始批量生成", "Start batch"),
+    "cancel": ("取消任务", "Cancel job"),
+    "need_audio": ("请先上传或选择一段语音。", "Upload or pick a speech audio first."),
+    "need_video": ("请先上传或选择一个人物视频。", "Upload or pick a face video first."),
+    "need_videos": ("请至少选择一个人物视频。", "Choose at least one face video."),
+    "busy_checking": ("文件还在检查中，请稍候。", "Files are still being checked; one moment."),
+    "queued": ("已加入队列：{n} 个视频。", "Queued: {n} video(s)."),
+    "bad_option": ("参数有误：{msg}", "Option problem: {msg}"),
+    "submit_failed": ("无法加入队列：{msg}", "Could not queue the job: {msg}"),
+    # options
+    "options": ("参数设置", "Options"),
+    "reset": ("恢复默认", "Reset to defaults"),
+    "group_engine": ("引擎", "Engine"),
+    "group_mouth": ("口型", "Mouth motion"),
+    "group_face": ("人脸与融合", "Face and blending"),
+    "group_output": ("输出", "Output"),
+    # progress
+    "progress": ("处理进度", "Progress"),
+    "idle": ("当前没有正在处理的任务。", "Nothing is running."),
+    "waiting": ("排队中，等待开始 …", "Queued, waiting to start …"),
+    "running": ("正在处理", "Working on"),
+    "item_of": ("第 {i} / {n} 个", "{i} / {n}"),
+    "eta": ("预计剩余 {t}", "about {t} left"),
+    "eta_unknown": ("正在估算剩余时间 …", "estimating time left …"),
+    "more_queued": ("另有 {n} 个任务在排队", "{n} more job(s) waiting"),
+    "job_done": ("完成：{ok} / {n} 个成功", "Finished: {ok} of {n} succeeded"),
+    "job_cancelled": ("任务已取消", "Job cancelled"),
+    "cancel_sent": ("正在取消 …", "Cancelling …"),
+    "stage_decode": ("读取音视频", "reading media"),
+    "stage_face": ("人脸跟踪", "tracking the face"),
+    "stage_synthesis": ("口型合成", "synthesising the mouth"),
+    "stage_encode": ("编码输出", "encoding"),
+    "stage_score": ("评估口型同步", "scoring lip sync"),
+    "status_queued": ("排队中", "queued"),
+    "status_running": ("处理中", "running"),
+    "status_done": ("完成", "done"),
+    "status_failed": ("失败", "failed"),
+    "status_cancelled": ("已取消", "cancelled"),
+    "status_interrupted": ("已中断", "interrupted"),
+    "result": ("生成结果", "Result"),
+    "download": ("下载", "Download"),
+    # history
+    "history_empty": ("还没有生成结果。在“单个处理”或“批量处理”中生成后，结果会出现在这里。",
+                      "No results yet. What you generate under Single or Batch appears here."),
+    "select_all": ("全选", "Select all"),
+    "select_none": ("取消选择", "Select none"),
+    "zip_selected": ("打包下载所选", "Download selected as ZIP"),
+    "delete_selected": ("删除所选", "Delete selected"),
+    "confirm_delete": ("确认删除 {n} 项？", "Delete {n}? Click again"),
+    "delete": ("删除", "Delete"),
+    "confirm": ("确认？", "Sure?"),
+    "selected_n": ("已选 {n} / {total}", "{n} of {total} selected"),
+    "select_first": ("请先选择要打包的结果。", "Select results first."),
+    "zip_making": ("正在打包 {n} 个视频 …", "Packing {n} video(s) …"),
+    "zip_ready": ("⬇ 下载 ZIP（{n} 个视频，{size}）", "⬇ Download ZIP ({n} videos, {size})"),
+    "zip_failed": ("打包失败：{msg}", "Could not make the ZIP: {msg}"),
+    "deleted": ("已删除 {n} 项。", "Deleted {n}."),
+    "score": ("口型同步 {r}", "sync {r}"),
+    "no_score": ("无同步评分", "no sync score"),
+    "lang_label": ("语言", "Language"),
+    "error_generic": ("出了点问题：{msg}", "Something went wrong: {msg}"),
+}
+
+# Option labels and help in Chinese; English comes from the options' own metadata.
+OPTION_ZH: dict[str, tuple[str, str]] = {
+    "engine": ("合成引擎", "口型合成引擎。"),
+    "checkpoint": ("Wav2Lip 权重", "Wav2Lip 权重：文件路径，或 `heygem weights list` 中的名称。"),
+    "device": ("运行设备", "Wav2Lip 在哪里运行（auto：有 CUDA 时用 GPU）。"),
+    "batch_size": ("批大小", "Wav2Lip 每批处理的帧数。"),
+    "mouth_gain": ("张嘴幅度", "同样响度下嘴张开的程度。"),
+    "max_opening": ("最大张口", "内唇最大张开程度（相对嘴宽）。"),
+    "attack_ms": ("张嘴速度 (ms)", "开始说话时嘴张开的快慢（毫秒）。"),
+    "release_ms": ("闭嘴速度 (ms)", "停止说话后嘴合上的快慢（毫秒）。"),
+    "silence_db": ("静音阈值 (dB)", "低于语音峰值多少分贝时视为静音、闭嘴。"),
+    "rounding": ("圆唇程度", "元音使嘴唇变圆或展开的程度（0 为不变）。"),
+    "jaw_follow": ("下巴跟随", "下巴随张嘴移动的程度。"),
+    "teeth": ("牙齿可见度", "张嘴时上排牙齿的可见程度（0 为不显示）。"),
+    "face_confidence": ("人脸置信度", "人脸检测的最低置信度。"),
+    "track_smoothing": ("跟踪平滑", "关键点随时间的平滑程度（0 为不平滑）。"),
+    "pad_top": ("上边距", "Wav2Lip 人脸框上方留白（像素）。"),
+    "pad_bottom": ("下边距", "Wav2Lip 人脸框下方留白，需包含下巴（像素）。"),
+    "pad_left": ("左边距", "Wav2Lip 人脸框左侧留白（像素）。"),
+    "pad_right": ("右边距", "Wav2Lip 人脸框右侧留白（像素）。"),
+    "mask_feather": ("边缘柔化", "嘴部遮罩边缘的柔和程度（相对脸宽）。"),
+    "color_match": ("颜色匹配", "让合成区域的颜色与画面一致。"),
+    "loop_mode": ("视频较短时", "视频比语音短时：来回播放（pingpong）或循环（loop）。"),
+    "image_fps": ("图片帧率", "输入为静态图片时输出视频的帧率。"),
+    "crf": ("画质 (CRF)", "H.264 画质（数值越小画质越好、文件越大）。"),
+    "preset": ("编码速度", "H.264 编码速度预设。"),
+    "audio_bitrate": ("音频码率", "AAC 音频码率（比特/秒）。"),
+}
+
+
+def tr(key: str, lang: str, **values) -> str:
+    """The text for ``key`` in ``lang`` (``zh`` or ``en``), with ``values`` filled in."""
+    zh, en = TEXT[key]
+    text = zh if lang == "zh" else en
+    return text.format(**values) if values else text
+
+
+def stage_label(stage: str, lang: str) -> str:
+    """A pipeline stage's name for people; a stage this page does not know is shown as it is."""
+    key = f"stage_{stage}"
+    return tr(key, lang) if key in TEXT else stage
+
+
+def option_label(name: str, lang: str) -> str:
+    if lang == "zh" and name in OPTION_ZH:
+        return OPTION_ZH[name][0]
+    return name.replace("_", " ").capitalize()
+
+
+def option_help(name: str, help_en: str, lang: str) -> str:
+    if lang == "zh" and name in OPTION_ZH:
+        return OPTION_ZH[name][1]
+    return help_en
+
+
+def normalise_lang(lang: str | None) -> str:
+    lang = (lang or "").lower()
+    if lang.startswith("zh") or lang in ("cn", "chinese"):
+        return "zh"
+    if lang.startswith("en"):
+        return "en"
+    return DEFAULT_LANG
+
+
+def format_size(n: float) -> str:
+    """Bytes as a short human size: 930 B, 12.5 KB, 3.1 MB, 1.2 GB (powers of 1024)."""
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" or n == int(n) else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n:.1f} GB"  # pragma: no cover
+
+
+def format_duration(seconds: float | None) -> str:
+    """Seconds as m:ss (or h:mm:ss); an em dash when unknown."""
+    if seconds is None or seconds != seconds or seconds < 0:
+        return "—"
+    s = int(round(seconds))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"

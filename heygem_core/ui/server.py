@@ -1,0 +1,223 @@
+"""Serving the dashboard: one Voilà server over one workspace.
+
+The page is `dashboards/heygem.ipynb` run by Voilà, from a copy in ``<root>/.app/``. Stock Voilà serves
+`/voila/files/<path>` from the notebook's folder to anyone; here that handler is replaced by one that serves
+from the workspace root, only what the allow-list admits (finished videos, their thumbnails and ZIP exports:
+never uploads, the job database or logs), and only to a logged-in browser when a token is set.
+
+Kernels learn the workspace and language from the environment (`HEYGEM_ROOT`, `HEYGEM_LANG`,
+`HEYGEM_MAX_UPLOAD_MB`), which they inherit from this process.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import logging
+import os
+import re
+import secrets
+import socket
+from dataclasses import dataclass
+from pathlib import Path
+
+
+log = logging.getLogger(__name__)
+
+APP_DIR = ".app"
+NOTEBOOK_NAME = "heygem.ipynb"
+# What `/voila/files/` may serve: finished videos, ZIP exports and thumbnails. Names only, no sub-folders
+# except `exports/`; `..` and hidden names never match.
+FILE_ALLOWLIST = [
+    r"outputs/[^/.][^/]*\.mp4",
+    r"outputs/exports/[^/.][^/]*\.zip",
+    r"thumbnails/[^/.][^/]*\.jpg",
+]
+FILE_DENYLIST = [r".*\.(ipynb|py|sqlite|db|log|json|yaml)", r".*(^|/)\.[^/]*"]
+DEFAULT_MAX_UPLOAD_MB = 500
+# The upload widget sends every file chosen at once in one websocket message. The server accepts messages
+# well above the per-file limit, so that an oversized file still arrives and gets a message, not silence.
+WEBSOCKET_FACTOR = 4
+
+ENV_ROOT = "HEYGEM_ROOT"
+ENV_LANG = "HEYGEM_LANG"
+ENV_MAX_UPLOAD = "HEYGEM_MAX_UPLOAD_MB"
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """Everything `heygem serve` decides before Voilà starts."""
+
+    root: Path
+    port: int = 7860
+    ip: str = "127.0.0.1"
+    token: str = ""  # empty: no login (only allowed on loopback addresses)
+    lang: str = "zh"
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+    cull_idle_s: int = 900
+
+    @property
+    def url(self) -> str:
+        host = self.ip
+        if host in ("0.0.0.0", "::", ""):
+            host = socket.gethostname()
+        elif ":" in host:
+            host = f"[{host}]"
+        query = f"?token={self.token}" if self.token else ""
+        return f"http://{host}:{self.port}/{query}"
+
+
+def is_loopback(ip: str) -> bool:
+    """True for addresses only this machine can reach (127.0.0.0/8, ::1, localhost)."""
+    if ip == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(ip).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve_token(ip: str, token: str | None) -> str:
+    """The token the server will require: the one given, a new one for non-loopback binds, else none."""
+    if token:
+        return token
+    if is_loopback(ip):
+        return ""
+    return secrets.token_urlsafe(24)
+
+
+def notebook_source() -> Path | None:
+    """`dashboards/heygem.ipynb` next to the package (source tree or editable install), if present."""
+    candidate = Path(__file__).resolve().parents[2] / "dashboards" / NOTEBOOK_NAME
+    return candidate if candidate.is_file() else None
+
+
+def notebook_json() -> dict:
+    """The dashboard notebook: one cell that builds the app (used when the source tree is not at hand)."""
+    return {
+        "cells": [{"cell_type": "code", "execution_count": None, "id": "app", "metadata": {}, "outputs": [],
+                   "source": ["from heygem_core.ui import app\n", "\n", "app()"]}],
+        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
+                     "language_info": {"name": "python"}, "title": "HeyGem Workbench"},
+        "nbformat": 4, "nbformat_minor": 5,
+    }
+
+
+def prepare_app_dir(root: Path) -> Path:
+    """Write the notebook into ``<root>/.app/`` (the kernels' working folder); return its path."""
+    root = Path(root).resolve()
+    app_dir = root / APP_DIR
+    app_dir.mkdir(parents=True, exist_ok=True)
+    for name in ("outputs", "thumbnails", "outputs/exports"):
+        (root / name).mkdir(parents=True, exist_ok=True)
+    notebook = app_dir / NOTEBOOK_NAME
+    source = notebook_source()
+    text = source.read_text(encoding="utf-8") if source else json.dumps(notebook_json(), indent=1)
+    if not notebook.is_file() or notebook.read_text(encoding="utf-8") != text:
+        notebook.write_text(text, encoding="utf-8")
+    return notebook
+
+
+def kernel_environment(settings: ServeSettings) -> dict[str, str]:
+    """Variables the dashboard kernels need, added to this process's environment before Voilà starts."""
+    env = {ENV_ROOT: str(Path(settings.root).resolve()), ENV_LANG: settings.lang,
+           ENV_MAX_UPLOAD: str(settings.max_upload_mb)}
+    # Kernels are new interpreters: make sure they import this very package, also from a source checkout.
+    package_parent = str(Path(__file__).resolve().parents[2])
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if package_parent not in paths:
+        env["PYTHONPATH"] = os.pathsep.join([package_parent, *paths])
+    return env
+
+
+def voila_config(settings: ServeSettings, notebook: Path) -> dict:
+    """The traitlets configuration of the Voilà server (a plain dict, as in a `voila.json`)."""
+    max_message = int(settings.max_upload_mb * 1024 * 1024 * WEBSOCKET_FACTOR)
+    return {
+        "Voila": {
+            "ip": settings.ip,
+            "port": settings.port,
+            "port_retries": 0,
+            "open_browser": False,
+            "token": settings.token,
+            "root_dir": str(notebook.parent),
+            "tornado_settings": {"websocket_max_message_size": max_message},
+        },
+        "HeygemVoila": {"files_root": str(Path(settings.root).resolve())},
+        "VoilaConfiguration": {
+            "file_allowlist": FILE_ALLOWLIST,
+            "file_denylist": FILE_DENYLIST,
+            "show_tracebacks": False,
+            "strip_sources": True,
+        },
+        "MappingKernelManager": {
+            "cull_idle_timeout": settings.cull_idle_s,
+            "cull_interval": max(10, min(60, settings.cull_idle_s // 4)),
+            "cull_connected": False,
+        },
+    }
+
+
+def file_url(path: Path, root: Path, base_url: str = "/") -> str | None:
+    """The `/voila/files/` address of a workspace file, or None when it is not one the server shows."""
+    try:
+        rel = Path(path).resolve().relative_to(Path(root).resolve()).as_posix()
+    except ValueError:
+        return None
+    if not any(re.fullmatch(p, rel, re.IGNORECASE) for p in FILE_ALLOWLIST):
+        return None
+    from urllib.parse import quote
+
+    return f"{base_url.rstrip('/')}/voila/files/{quote(rel)}"
+
+
+def _app_class():
+    """Voilà with the files handler put behind the same login as the page (stock Voilà leaves it open)."""
+    from jupyter_server.base.handlers import AuthenticatedFileHandler
+    from traitlets import Unicode
+    from voila.app import Voila
+    from voila.static_file_handler import AllowListFileHandler
+
+    class AllowListAuthFileHandler(AuthenticatedFileHandler):
+        def initialize(self, allowlist=(), denylist=(), **kwargs):
+            self.allowlist, self.denylist = list(allowlist), list(denylist)
+            super().initialize(**kwargs)
+
+        def get_absolute_path(self, root, path):  # called first by StaticFileHandler.get
+            if not any(re.fullmatch(p, path, re.IGNORECASE) for p in self.allowlist) or any(
+                    re.fullmatch(p, path, re.IGNORECASE) for p in self.denylist):
+                from tornado.web import HTTPError
+
+                raise HTTPError(403, "not a file this server shows")
+            return super().get_absolute_path(root, path)
+
+        def write_error(self, status_code, **kwargs):  # plain text: the page templates are not loaded here
+            self.set_header("Content-Type", "text/plain; charset=UTF-8")
+            self.finish(f"{status_code} {self._reason}\n")
+
+    class HeygemVoila(Voila):
+        name = "heygem-voila"
+        files_root = Unicode("", config=True, help="Folder `/voila/files/` serves from (the workspace).")
+
+        def init_handlers(self):
+            handlers = []
+            for spec in super().init_handlers():
+                if len(spec) > 2 and spec[1] is AllowListFileHandler:
+                    spec = (spec[0], AllowListAuthFileHandler, {**spec[2], "path": self.files_root})
+                handlers.append(spec)
+            return handlers
+
+    return HeygemVoila
+
+
+def serve(settings: ServeSettings) -> int:
+    """Run the dashboard server until interrupted (blocks). The worker is started by the caller."""
+    from traitlets.config import Config
+
+    notebook = prepare_app_dir(settings.root)
+    os.environ.update(kernel_environment(settings))
+    app_class = _app_class()
+    app = app_class.instance(config=Config(voila_config(settings, notebook)))
+    app.initialize([str(notebook)])
+    log.info("dashboard for %s at %s", settings.root, settings.url)
+    app.start()
+    return 0

@@ -1,0 +1,93 @@
+"""The dashboard's look: one stylesheet, scoped to the app's own classes (all start with `hg-`)."""
+
+CSS = """
+<style>
+:root { --hg-accent: #2563eb; --hg-accent-soft: #e8efff; --hg-text: #1f2937; --hg-muted: #6b7280;
+        --hg-line: #e5e7eb; --hg-bg: #f6f7fb; --hg-ok: #15803d; --hg-bad: #b91c1c; }
+body, .jp-Notebook, #rendered_cells { background: var(--hg-bg) !important; }
+body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", "Noto Sans CJK SC",
+       "Droid Sans Fallback", Roboto, Helvetica, Arial, sans-serif; }
+.jp-Cell, .jp-OutputArea-output { padding: 0 !important; }
+.hg-app { max-width: 1180px; margin: 0 auto; padding: 20px 24px 48px; color: var(--hg-text);
+          font-size: 14px; line-height: 1.5; box-sizing: border-box; }
+.hg-app .widget-html-content, .hg-app .widget-label { line-height: 1.5; white-space: normal; }
+.hg-header { display: flex; align-items: center; justify-content: space-between; margin-bottom: 12px; }
+.hg-brand h1 { font-size: 22px; font-weight: 650; margin: 0; letter-spacing: .2px; }
+.hg-brand p { margin: 2px 0 0; color: var(--hg-muted); font-size: 13px; }
+.hg-app .jupyter-widget-TabPanel-tabBar { border-bottom: 1px solid var(--hg-line) !important;
+          min-height: 42px !important; overflow: visible !important; }
+.hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab { font-size: 14.5px !important; padding: 0 22px !important;
+          flex: 0 0 auto !important; min-width: 0 !important; max-width: none !important; line-height: 40px !important;
+          min-height: 40px !important; background: transparent !important; border: none !important;
+          margin: 0 4px 0 0 !important; color: var(--hg-muted) !important; }
+.hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab:hover { color: var(--hg-text) !important; }
+.hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab.lm-mod-current { color: var(--hg-accent) !important;
+          border-bottom: 3px solid var(--hg-accent) !important; font-weight: 600 !important; transform: none !important; }
+.hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab.lm-mod-current:before { display: none !important; }
+.hg-app .jupyter-widget-TabPanel-tabContents { background: transparent !important; border: none !important;
+          padding: 18px 0 0 !important; overflow: visible !important; }
+.hg-columns { gap: 20px; align-items: flex-start; }
+.hg-col { flex: 1 1 0; min-width: 320px; gap: 14px; }
+.hg-card { background: #fff; border: 1px solid var(--hg-line); border-radius: 10px; padding: 14px 16px;
+           box-shadow: 0 1px 2px rgba(16,24,40,.04); box-sizing: border-box; }
+.hg-section-title, .hg-field-title { font-weight: 600; font-size: 15px; }
+.hg-field { gap: 6px; }
+.hg-hint, .hg-muted { color: var(--hg-muted); font-size: 12.5px; }
+.hg-ok { color: var(--hg-ok); }
+.hg-error { color: var(--hg-bad); }
+.hg-note { color: var(--hg-text); }
+.hg-message .hg-error, .hg-action-message .hg-error { background: #fef2f2; border: 1px solid #fecaca;
+           border-radius: 8px; padding: 6px 10px; }
+.hg-message .hg-note, .hg-action-message .hg-note { background: var(--hg-accent-soft); border-radius: 8px;
+           padding: 6px 10px; }
+.hg-upload-status div { font-size: 13px; }
+.hg-app .jupyter-button, .hg-app .widget-upload { border-radius: 8px; height: 34px; padding: 0 14px;
+           font-size: 13.5px; }
+.hg-app .jupyter-button.mod-primary { background: var(--hg-accent); }
+.hg-app .hg-quiet { background: #fff; border: 1px solid var(--hg-line); color: var(--hg-text); }
+.hg-app .hg-quiet:hover { background: #f3f4f6; }
+.hg-app .hg-go { height: 40px; font-size: 15px; font-weight: 600; padding: 0 26px; }
+.hg-app .widget-upload { background: var(--hg-accent-soft); color: var(--hg-accent); border: 1px dashed #9db8f5;
+          font-size: 0; }
+.hg-app .widget-upload i { font-size: 14px; margin-right: 6px; }
+.hg-app .widget-upload::after { content: attr(title); font-size: 13.5px; }
+.hg-chosen { gap: 4px; }
+.hg-chosen-row { border: 1px solid var(--hg-line); border-radius: 8px; padding: 2px 4px 2px 10px; }
+.hg-index { display: inline-block; min-width: 18px; color: var(--hg-muted); }
+.hg-options .jupyter-widget-Collapse-header { background: #f9fafb; border: 1px solid var(--hg-line);
+          border-radius: 8px; padding: 8px 12px; color: var(--hg-text); font-weight: 500; }
+.hg-options .jupyter-widget-Collapse-open > .jupyter-widget-Collapse-header { background: var(--hg-accent-soft); }
+.hg-options .jupyter-widget-Collapse-contents { border: none; padding: 8px 4px 4px; }
+.hg-options .jupyter-widget-Accordion-child { margin-bottom: 6px; }
+.hg-options .widget-slider .widget-readout { min-width: 56px; }
+.hg-progress { gap: 6px; }
+.hg-progress-line { font-size: 13.5px; }
+.hg-name { font-weight: 600; }
+.hg-bar .progress { height: 12px; border-radius: 6px; background: #eef1f6; }
+.hg-bar .progress-bar { border-radius: 6px; transition: width .2s linear; }
+.hg-items { border-collapse: collapse; width: 100%; font-size: 13px; margin-top: 4px; }
+.hg-items td { padding: 3px 6px; border-top: 1px solid var(--hg-line); vertical-align: top; }
+.hg-items td:first-child { width: 18px; color: var(--hg-muted); }
+.hg-items td:nth-child(3), .hg-items td:nth-child(4) { white-space: nowrap; color: var(--hg-muted); width: 1%; }
+.hg-items .hg-done td:first-child { color: var(--hg-ok); }
+.hg-items .hg-failed td:first-child { color: var(--hg-bad); }
+.hg-items .hg-running td { font-weight: 600; }
+.hg-result video, .hg-media video { width: 100%; border-radius: 8px; background: #111; display: block; }
+.hg-result video { max-height: 480px; }
+.hg-media video { aspect-ratio: 16 / 10; object-fit: contain; }
+.hg-link { display: inline-block; padding: 5px 12px; border: 1px solid var(--hg-line); border-radius: 8px;
+           color: var(--hg-text); text-decoration: none; font-size: 13px; background: #fff; }
+.hg-link:hover { background: #f3f4f6; }
+.hg-link.hg-primary { background: var(--hg-accent); color: #fff; border-color: var(--hg-accent); }
+.hg-toolbar { gap: 8px; align-items: center; flex-wrap: wrap; margin-bottom: 8px; }
+.hg-history-card { padding: 10px; gap: 6px; }
+.hg-card-title { font-weight: 600; font-size: 14px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.hg-meta { color: var(--hg-muted); font-size: 12.5px; }
+.hg-card-actions { align-items: center; gap: 6px; }
+.hg-card-actions .hg-select { width: 28px !important; }
+.hg-empty { color: var(--hg-muted); padding: 28px; text-align: center; border: 1px dashed var(--hg-line);
+            border-radius: 10px; background: #fff; }
+.hg-lang .widget-toggle-button { min-width: 72px; }
+.hg-actions { gap: 12px; align-items: center; }
+</style>
+"""
