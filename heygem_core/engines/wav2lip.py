@@ -92,7 +92,10 @@ class Wav2LipEngine:
         x0, y0, x1, y1 = box
         pixels = cv2.resize(face96, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         feather = self.options.mask_feather * float(np.ptp(face[:, 0]))
-        mask = feathered_mask(lower_face_polygon(face, box, feather), box, feather)
+        polygon = lower_face_polygon(face, box, feather)
+        if polygon is None:
+            return None
+        mask = feathered_mask(polygon, box, feather)
         np.clip(mask, 0.0, 1.0, out=mask)   # the blur can overshoot 1 by a rounding error
         rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
         if rows.size == 0:
@@ -120,7 +123,7 @@ def crop_box(face: np.ndarray, shape, options: LipSyncOptions) -> tuple[int, int
     return x0, y0, x1, y1
 
 
-def lower_face_polygon(face: np.ndarray, box, feather: float) -> np.ndarray:
+def lower_face_polygon(face: np.ndarray, box, feather: float) -> np.ndarray | None:
     """Jaw line from cheek to cheek below the nose, closed across just under the nose [shape=(k, 2)].
 
     "Below" is measured along the face's own axis (nose bridge → chin), so a tilted head gets a tilted
@@ -137,6 +140,8 @@ def lower_face_polygon(face: np.ndarray, box, feather: float) -> np.ndarray:
     start = int(np.argmax(below & ~np.roll(below, 1)))
     order = np.roll(np.arange(len(FACE_OVAL)), -start)
     jaw = oval[order][below[order]]
+    if len(jaw) < 3:   # no jaw below the nose: landmarks too distorted to place a mask
+        return None
     centre = jaw.mean(axis=0)
     outward = jaw - centre
     outward /= np.maximum(np.linalg.norm(outward, axis=1, keepdims=True), 1e-6)
