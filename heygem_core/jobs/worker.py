@@ -11,9 +11,6 @@ it again from the start before the rest of the queue.
 from __future__ import annotations
 
 import argparse
-import ctypes
-import functools
-import gc
 import json
 import logging
 import os
@@ -30,6 +27,7 @@ from typing import Callable
 from ..errors import Cancelled, HeygemError
 from .lock import WorkerBusy, WorkerLock, worker_pid
 from .logfile import configure_log, log_context
+from .memory import MemoryKeeper
 from .records import CANCELLED, DONE, FAILED, INTERRUPTED
 from .runner import ItemProgress, StopCheck, run_item
 from .store import WorkItem
@@ -74,6 +72,7 @@ class Worker:
         self.share = share
         self._job_cache: tuple[tuple, dict] | None = None
         self.items_run = 0
+        self.memory = None
 
     def stop(self) -> None:
         """Ask the worker to leave: the running item stops (and runs again next time), nothing new starts."""
@@ -85,7 +84,7 @@ class Worker:
         if not self._lock.acquire():
             raise WorkerBusy(self.ws.root, worker_pid(self.ws.root))
         previous = self._install_signals()
-        limit_malloc_arenas()
+        self.memory = MemoryKeeper()
         try:
             log.info("worker %d started for %s", os.getpid(), self.ws.root)
             self._recover()
@@ -112,6 +111,7 @@ class Worker:
             if self.idle_exit is not None and time.monotonic() - idle_since >= self.idle_exit:
                 log.info("worker idle for %.0f s, leaving", self.idle_exit)
                 return
+            self.memory.when_idle()
             self._wait_for_change()
 
     def _wait_for_change(self, longest: float = 1.0) -> None:
@@ -192,7 +192,8 @@ class Worker:
                                        score=outcome.score)
             else:
                 self.store.finish_item(item.id, status, error=error)
-        release_memory(freeze=self.items_run == 0)
+        if self.memory is not None:
+            self.memory.after_item()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         log.info("item %s in %.1f s (worker peak memory %.0f MB)", status, time.monotonic() - t0, peak_mb)
 
@@ -211,38 +212,6 @@ class Worker:
             options = LipSyncOptions.from_dict(item.options)
             self._job_cache = (key, {"speech": prepare_speech(item.audio), "engine": get_engine(options)})
         return self._job_cache[1]
-
-
-# A long-lived worker builds and tears down MediaPipe graphs (each with its own threads) for every item. With
-# glibc's default of up to 8 malloc arenas per core, the freed memory stays scattered over many arenas and
-# the process grows by tens of MB per item; two arenas, a collection and a trim after each item keep it flat.
-# The first item imports the heavy libraries; freezing what survives it keeps each later collection to a few
-# milliseconds instead of a few hundred (they would otherwise rescan every module object each time).
-_M_ARENA_MAX = -8
-
-
-@functools.lru_cache(maxsize=1)
-def _libc():
-    try:
-        return ctypes.CDLL("libc.so.6")
-    except OSError:         # not glibc: nothing to tune
-        return None
-
-
-def limit_malloc_arenas(n: int = 2) -> None:
-    libc = _libc()
-    if libc is not None and hasattr(libc, "mallopt"):
-        libc.mallopt(_M_ARENA_MAX, n)
-
-
-def release_memory(*, freeze: bool = False) -> None:
-    """Give the memory freed by the last item back to the system (``freeze``: after the first item)."""
-    gc.collect()
-    if freeze:
-        gc.freeze()
-    libc = _libc()
-    if libc is not None and hasattr(libc, "malloc_trim"):
-        libc.malloc_trim(0)
 
 
 def main(argv: list[str] | None = None) -> int:
