@@ -29,20 +29,22 @@ def clip_box(box, width: int, height: int) -> tuple[int, int, int, int]:
 
 
 def feathered_mask(polygon: np.ndarray, box, feather_px: float) -> np.ndarray:
-    """A soft mask over ``box``: 1 inside ``polygon`` (frame coordinates, shape (k, 2)), falling smoothly
-    to 0 over about ``feather_px`` pixels. The polygon is shrunk by half the feather first, so the mask
-    reaches 0 at the polygon's edge and never shows a hard border. [shape=(h, w), float32]"""
+    """A soft mask over ``box``: 1 well inside ``polygon`` (frame coordinates, shape (k, 2)), falling smoothly
+    to exactly 0 at the polygon's edge over about ``feather_px`` pixels, so it never shows a hard border.
+    [shape=(h, w), float32]"""
     x0, y0, x1, y1 = box
     h, w = y1 - y0, x1 - x0
-    mask = np.zeros((h, w), np.uint8)
+    hard = np.zeros((h, w), np.uint8)
     pts = np.round((np.asarray(polygon, np.float32) - (x0, y0)) * 4).astype(np.int32)
-    cv2.fillPoly(mask, [pts], 255, lineType=cv2.LINE_AA, shift=2)
+    cv2.fillPoly(hard, [pts], 255, lineType=cv2.LINE_AA, shift=2)
+    soft = hard.astype(np.float32) / 255.0
     if feather_px <= 0.5:
-        return mask.astype(np.float32) / 255.0
-    k = max(1, int(round(feather_px / 2)))
-    mask = cv2.erode(mask, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1)))
-    sigma = feather_px / 2.5
-    return cv2.GaussianBlur(mask.astype(np.float32) / 255.0, (0, 0), sigma, borderType=cv2.BORDER_CONSTANT)
+        return soft
+    k = max(1, int(round(feather_px * 0.6)))
+    core = cv2.erode(hard, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * k + 1, 2 * k + 1)))
+    blurred = cv2.GaussianBlur(core.astype(np.float32) / 255.0, (0, 0), feather_px / 3.0,
+                               borderType=cv2.BORDER_CONSTANT)
+    return np.minimum(blurred, soft)
 
 
 def match_color(pixels: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -62,14 +64,10 @@ def match_color(pixels: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> 
 
 
 def apply(frame: np.ndarray, patch: Patch) -> np.ndarray:
-    """Blend ``patch`` into ``frame`` in place and return it; pixels where the mask is 0 stay untouched."""
+    """Blend ``patch`` into ``frame`` in place and return it; where the mask is 0 the pixel keeps its exact
+    value (``blendLinear`` rounds ``0 * new + 1 * old`` back to ``old``)."""
     x0, y0, x1, y1 = patch.box
     region = frame[y0:y1, x0:x1]
-    m = patch.mask
-    touched = m > 0.0
-    if not touched.any():
-        return frame
-    m3 = m[..., None]
-    blended = region.astype(np.float32) * (1.0 - m3) + patch.pixels.astype(np.float32) * m3
-    region[touched] = np.clip(blended[touched] + 0.5, 0, 255).astype(np.uint8)
+    m = np.ascontiguousarray(patch.mask, dtype=np.float32)
+    region[:] = cv2.blendLinear(np.ascontiguousarray(patch.pixels), np.ascontiguousarray(region), m, 1.0 - m)
     return frame

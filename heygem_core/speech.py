@@ -15,6 +15,11 @@ SAMPLE_RATE = 16_000
 BAND_HZ = (250.0, 4000.0)   # where speech energy lives; hum and hiss outside it do not open the mouth
 HOP = 160                   # 10 ms analysis hop at 16 kHz
 WIN = 512                   # 32 ms window
+# Band power of a full-scale sine with a Hann window of WIN samples (Parseval): 0 dBFS on our scale.
+FULL_SCALE_DB = 10.0 * np.log10(3.0 * WIN * WIN / 32.0)
+# A recording whose speech never rises above this is treated as silence, not normalised up to "loud".
+QUIETEST_PEAK_DBFS = -45.0
+SILENCE_DBFS = -65.0        # quieter than this is silence, whatever the rest of the clip does
 
 
 @dataclass
@@ -39,30 +44,41 @@ class Speech:
             return self._memo[key]
 
 
+def stft_power(samples: np.ndarray, n_fft: int = WIN, hop: int = HOP) -> np.ndarray:
+    """|STFT|² with a periodic Hann window, frames centred on ``t * hop`` (zero padding at the ends), the
+    same framing as ``librosa.stft(center=True, pad_mode="constant")``. [shape=(n_fft // 2 + 1, n_frames)]"""
+    y = np.pad(np.asarray(samples, np.float32), n_fft // 2)
+    n_frames = 1 + max(0, (len(y) - n_fft) // hop)
+    frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop][:n_frames]
+    window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
+    return (np.abs(np.fft.rfft(frames * window, axis=1)) ** 2).T
+
+
 def band_frames(samples: np.ndarray, sr: int = SAMPLE_RATE) -> tuple[np.ndarray, np.ndarray]:
     """Speech-band power spectrogram at a 10 ms hop.
 
     Returns ``power`` [shape=(n_bins, n_hops)] restricted to BAND_HZ and the bins' ``freqs``.
     """
-    import librosa
-
     y = np.asarray(samples, np.float32)
     if len(y) < WIN:
         y = np.pad(y, (0, WIN - len(y)))
-    spec = np.abs(librosa.stft(y, n_fft=WIN, hop_length=HOP, win_length=WIN, center=True)) ** 2
-    freqs = librosa.fft_frequencies(sr=sr, n_fft=WIN)
+    spec = stft_power(y)
+    freqs = np.fft.rfftfreq(WIN, 1.0 / sr)
     band = (freqs >= BAND_HZ[0]) & (freqs <= BAND_HZ[1])
     return spec[band], freqs[band]
 
 
 def loudness_db(speech: Speech) -> np.ndarray:
-    """Speech-band loudness in dB relative to the clip's speech peak, one value per 10 ms [shape=(n_hops,)]."""
+    """Speech-band loudness in dB relative to the clip's speech peak, one value per 10 ms [shape=(n_hops,)].
+
+    The peak is the 98th percentile (a click does not set it) and never below QUIETEST_PEAK_DBFS, so
+    silence or faint noise stays far below the peak instead of being scaled up to it."""
 
     def compute():
         power, _ = band_frames(speech.samples, speech.sample_rate)
-        db = 10.0 * np.log10(power.sum(axis=0) + 1e-10)
-        peak = np.percentile(db, 98) if db.size else 0.0   # robust to a single click
-        return (db - peak).astype(np.float32)
+        db = 10.0 * np.log10(power.sum(axis=0) + 1e-12) - FULL_SCALE_DB
+        peak = max(float(np.percentile(db, 98)), QUIETEST_PEAK_DBFS) if db.size else 0.0
+        return np.where(db < SILENCE_DBFS, -120.0, db - peak).astype(np.float32)
 
     return speech.memo("loudness_db", compute)
 

@@ -1,9 +1,10 @@
 """Face tracking: 478 MediaPipe FaceMesh landmarks for every frame of a video, smoothed over time and cached
 by the file's content.
 
-Per frame, FaceMesh runs on a square crop around the face of the previous frame (FaceMesh assumes a square
-input: on a wide or tall full frame it under-measures the lip gap and misses faces near the edge). With no
-face in the previous frame, face detection on the whole frame finds one first.
+Per frame, FaceMesh runs on a square crop around the face of the previous frame: its landmark projection
+assumes a square image, and the crop hands the model the face at the same size however large the frame and
+wherever the face is in it (past the frame's edge is black). With no face in the previous frame, face
+detection on the whole frame (then on square tiles of it, for small faces) finds one first.
 """
 from __future__ import annotations
 
@@ -29,10 +30,12 @@ from .smoothing import OneEuroFilter
 log = logging.getLogger(__name__)
 
 # Bump whenever a change makes the tracker give different landmarks: it is part of the cache key.
-TRACKER_VERSION = 1
+TRACKER_VERSION = 2
 CROP_PAD = 1.7          # side of the square crop ÷ the larger side of the face box
+CROP_DEAD_BAND = 0.03   # the crop moves once a face-box edge has moved this share of the face size
 CROP_SIZE = 288         # pixels of the crop handed to FaceMesh (its model input is 192 px)
-DETECT_SIZE = 640       # the whole frame is letter-boxed into a square this big for face detection
+DETECT_SIZE = 640       # the whole frame is shrunk and padded into a square this big for face detection
+TILE_EVERY = 5          # while no face is found, the tiled search runs on every this many frames
 PROGRESS_EVERY = 5      # frames between progress reports
 
 
@@ -156,6 +159,8 @@ class FaceTracker:
         self._dt = 1.0 / fps if fps > 0 else 1.0 / 25.0
         self._prev: np.ndarray | None = None      # raw landmarks of the previous frame
         self._last_box: np.ndarray | None = None  # the last face seen, kept over gaps to stay on one person
+        self._crop_box: np.ndarray | None = None  # face box the current crop is framed on
+        self._misses = 0                          # frames since a face was last found
         self.detections = 0                       # full-frame detections run (for diagnostics)
 
     def close(self) -> None:
@@ -174,17 +179,25 @@ class FaceTracker:
             frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
         raw = None
         if self._prev is not None:
-            raw = self._mesh_in(*self._crop(frame, face_box(self._prev)))
+            raw = self._mesh_in(*self._crop(frame, self._follow(face_box(self._prev))))
         if raw is None:
             box = self._detect(frame)
             if box is not None:
                 raw = self._mesh_in(*self._crop(frame, box))
+            if raw is not None:
+                # Once more on a crop framed by the landmarks, as every following frame will be: the
+                # detector's box sits lower and tighter, and the first frame should not differ for it.
+                self._crop_box = face_box(raw)
+                framed = self._mesh_in(*self._crop(frame, self._crop_box))
+                raw = raw if framed is None else framed
         if raw is None:
-            self._prev = None
+            self._prev = self._crop_box = None
+            self._misses += 1
             if self._filter is not None:
                 self._filter.reset()  # after a gap, start afresh instead of gliding from a stale face
             return None
         self._prev = raw
+        self._misses = 0
         self._last_box = face_box(raw)
         if self._filter is None:
             return raw
@@ -192,6 +205,20 @@ class FaceTracker:
         return self._filter(raw, self._dt, scale=max(x1 - x0, 1.0)).astype(np.float32)
 
     # -- steps
+    def _follow(self, box: np.ndarray) -> np.ndarray:
+        """The crop box for the next frame: the previous one, unless the face has left its dead band.
+
+        Re-framing on every frame would feed the mesh's own noise back into its next crop: on identical
+        frames the landmarks then wobble by pixels instead of standing still.
+        """
+        old = self._crop_box
+        if old is not None:
+            size = max(old[2] - old[0], old[3] - old[1])
+            if np.abs(box - old).max() < CROP_DEAD_BAND * size:
+                return old
+        self._crop_box = box
+        return box
+
     def _crop(self, frame: np.ndarray, box: np.ndarray):
         x0, y0, x1, y1 = (float(v) for v in box)
         side = CROP_PAD * max(x1 - x0, y1 - y0)
@@ -207,21 +234,59 @@ class FaceTracker:
         return pts * np.float32(CROP_SIZE * scale) + np.array([x0, y0], np.float32)
 
     def _detect(self, frame: np.ndarray) -> np.ndarray | None:
-        """Box (x0, y0, x1, y1) of the face to follow, found in the whole frame, or None."""
+        """Box (x0, y0, x1, y1) of the face to follow, found in the whole frame, or None.
+
+        The whole frame first (full-range model, then short-range). When that finds nothing in a wide or
+        tall frame, square tiles along its long side, where a small face is larger in the model's input;
+        after the first miss only every ``TILE_EVERY``-th frame, so a long stretch without a face stays cheap.
+        """
         self.detections += 1
         h, w = frame.shape[:2]
-        square, x0, y0, scale = square_crop(frame, (w / 2, h / 2), max(w, h), DETECT_SIZE)
+        long, short = max(w, h), min(w, h)
+        # One shrink for every pass: tiles of the short side's size come out DETECT_SIZE square.
+        small = _shrink(frame, DETECT_SIZE / short) if short > DETECT_SIZE else frame
+        scale = np.array([w / small.shape[1], h / small.shape[0]] * 2, np.float32)
+        boxes = self._detect_in(small, 0, 0, max(small.shape[:2]), self._detectors)
+        if boxes is None and long > 1.2 * short and self._misses % TILE_EVERY == 0:
+            side = min(small.shape[:2])
+            n = int(np.ceil(long / (0.75 * short)))  # overlapping, so a face on a seam is whole in one
+            found = []
+            for start in np.linspace(0, max(small.shape[:2]) - side, n).round().astype(int):
+                x0, y0 = (start, 0) if w > h else (0, start)
+                found.append(self._detect_in(small, x0, y0, side, self._detectors[:1]))
+            found = [b for b in found if b is not None]
+            boxes = np.concatenate(found) if found else None
+        return None if boxes is None else choose_face(boxes * scale, (h, w), self._last_box)
+
+    @staticmethod
+    def _detect_in(image: np.ndarray, x0: int, y0: int, side: int, detectors) -> np.ndarray | None:
+        """Face boxes (k, 4) in ``image`` pixels found in its square (x0, y0, side), or None."""
+        region = image[y0:y0 + side, x0:x0 + side]
+        rh, rw = region.shape[:2]
+        if max(rw, rh) != DETECT_SIZE:
+            region = _shrink(region, DETECT_SIZE / max(rw, rh))
+        sh, sw = region.shape[:2]
+        square = cv2.copyMakeBorder(region, 0, DETECT_SIZE - sh, 0, DETECT_SIZE - sw, cv2.BORDER_CONSTANT,
+                                    value=(0, 0, 0))
         rgb = cv2.cvtColor(square, cv2.COLOR_BGR2RGB)
-        for detector in self._detectors:
+        to_image = np.array([DETECT_SIZE * rw / sw, DETECT_SIZE * rh / sh] * 2, np.float32)
+        for detector in detectors:
             result = detector.process(rgb)
             if result.detections:
-                boxes = []
-                for d in result.detections:
-                    b = d.location_data.relative_bounding_box
-                    boxes.append((b.xmin, b.ymin, b.xmin + b.width, b.ymin + b.height))
-                boxes = np.array(boxes, np.float32) * (DETECT_SIZE * scale) + np.array([x0, y0, x0, y0])
-                return choose_face(boxes, (h, w), self._last_box)
+                rel = [d.location_data.relative_bounding_box for d in result.detections]
+                boxes = np.array([(b.xmin, b.ymin, b.xmin + b.width, b.ymin + b.height) for b in rel], np.float32)
+                return boxes * to_image + np.array([x0, y0, x0, y0], np.float32)
         return None
+
+
+def _shrink(image: np.ndarray, k: float) -> np.ndarray:
+    """``image`` resized by ``k``. A shrink halves first (fast and anti-aliased, where a non-integer
+    INTER_AREA shrink of a 1080p frame costs ~10 ms), then goes bilinear the rest of the way."""
+    h, w = image.shape[:2]
+    tw, th = max(1, round(w * k)), max(1, round(h * k))
+    while image.shape[1] >= 2 * tw and image.shape[0] >= 2 * th:
+        image = cv2.pyrDown(image)
+    return cv2.resize(image, (tw, th), interpolation=cv2.INTER_LINEAR)
 
 
 def choose_face(boxes: np.ndarray, shape: tuple[int, int], last_box: np.ndarray | None) -> np.ndarray:

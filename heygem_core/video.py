@@ -166,6 +166,11 @@ class FrameReader:
                 yield idx[pos], self._forward(idx[pos])
                 pos += 1
 
+    @property
+    def frame_bytes(self) -> int:
+        """Bytes one decoded frame occupies while held (an estimate until the first frame is decoded)."""
+        return self._open().frame_bytes if not self.info.is_image else self.info.width * self.info.height * 3
+
     def close(self) -> None:
         if self._cursor is not None:
             self._cursor.close()
@@ -232,7 +237,8 @@ class _Cursor:
         self.stream.thread_type = "AUTO"
         # Timestamps are rounded to the time base; a frame up to this late still counts as on time.
         self.tol = min(0.6 * float(scan.time_base), 0.25 / self.fps)
-        self.frame_bytes = max(1, scan.coded_w * scan.coded_h * 3)  # a safe guess until a frame is decoded
+        # A generous guess (8-bit 4:4:4 with row padding) until a decoded frame gives the real size.
+        self.frame_bytes = (scan.coded_w + 64) * scan.coded_h * 3
         self._sized = False
         self._gen: Iterator[tuple[float, av.VideoFrame]] | None = None
         self.cur: tuple[float, av.VideoFrame] | None = None
@@ -362,7 +368,7 @@ def _scan_cached(path: str, size: int, mtime_ns: int) -> _Scan:
         stream = streams[0]
         tb = stream.time_base or Fraction(1, 90000)
         try:
-            codec = stream.codec_context.name
+            codec = stream.codec_context.codec.canonical_name
         except Exception:  # noqa: BLE001 - a codec this FFmpeg build does not know
             raise InputError(p, "the video codec is not supported") from None
         pts, ends, keys, first_dts = [], [], [], None

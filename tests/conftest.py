@@ -39,3 +39,11 @@ def tone_bursts(sr: int = 16000, seconds: float = 2.0, bursts=((0.3, 0.7), (1.1,
         on = (t >= a) & (t < b)
         y[on] = 0.5 * np.sin(2 * np.pi * 220 * t[on]) + 0.3 * np.sin(2 * np.pi * 1200 * t[on])
     return y.astype(np.float32)
+
+
+@pytest.fixture(scope="session")
+def wav2lip_checkpoint(tmp_path_factory) -> Path:
+    """A randomly initialised Wav2Lip generator in the released file layout (~146 MB, written once)."""
+    from heygem_core.engines.wav2lip_net import save_random_checkpoint
+
+    return save_random_checkpoint(tmp_path_factory.mktemp("wav2lip") / "wav2lip_random.pth")

@@ -333,3 +333,34 @@ def test_two_submitters_at_once(tmp_path, media):
     # Every item gets its own output name even though all 60 share one video and one audio.
     outputs = [store.claim_next().output for _ in range(60)]
     assert len(set(outputs)) == 60
+
+
+# -- the log ----------------------------------------------------------------------------------------------
+def test_log_has_ids_and_rotates_by_size(ws):
+    import logging
+
+    from heygem_core.jobs import configure_log, log_context
+
+    handler = configure_log(ws, max_bytes=4000, backups=2)
+    try:
+        assert configure_log(ws.root) is handler                 # idempotent: one handler per file
+        log = logging.getLogger("heygem_core.test")
+        with log_context("j1", "j1-2"):
+            log.warning("frame %d has no face", 7)
+        log.info("between jobs")
+        for i in range(200):
+            log.info("line %d of filler text to make the file rotate", i)
+        handler.flush()
+    finally:
+        logging.getLogger("heygem_core").removeHandler(handler)
+        handler.close()
+    files = sorted(p.name for p in ws.logs.iterdir())
+    assert files == ["heygem.log", "heygem.log.1", "heygem.log.2"]
+    assert all(p.stat().st_size <= 4200 for p in ws.logs.iterdir())
+    first = ws.logs / "heygem.log.2"
+    assert "line 199" in (ws.logs / "heygem.log").read_text()
+    # older lines rotated away, but every kept line has a timestamp, a level and the job/item context
+    import re
+    for line in (ws.logs / "heygem.log").read_text().splitlines():
+        assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} (INFO|WARNING) +\[\d+\] (-|job=\S+ item=\S+) ", line)
+    assert first.exists()

@@ -56,3 +56,28 @@ def test_mouth_targets_close_in_silence_and_open_in_speech():
     assert opening[20:30].mean() > 0.5 * opts.max_opening
     assert np.all(opening <= opts.max_opening * opts.mouth_gain + 1e-6)
     assert np.all(np.abs(spread - 1.0) < 0.1)
+
+
+def test_full_scale_reference_and_silence():
+    from heygem_core.speech import loudness_db, FULL_SCALE_DB
+    sr = 16000
+    t = np.arange(sr) / sr
+    sine = np.sin(2 * np.pi * 1000 * t).astype(np.float32)
+    from heygem_core.speech import band_frames
+    power, _ = band_frames(sine)
+    assert 10 * np.log10(np.median(power.sum(0))) - FULL_SCALE_DB == pytest.approx(0.0, abs=0.5)
+    assert envelope(Speech(np.zeros(sr, np.float32)), 25.0, 25).max() == 0.0
+    faint = (1e-4 * np.random.default_rng(0).standard_normal(sr)).astype(np.float32)
+    assert envelope(Speech(faint), 25.0, 25).max() == 0.0
+    # a quiet but real voice is still normalised to its own peak
+    assert envelope(Speech(0.02 * sine), 25.0, 25)[5:20].min() > 0.9
+
+
+def test_numpy_stft_matches_librosa():
+    import librosa
+    from heygem_core.speech import stft_power
+    y = np.random.default_rng(3).standard_normal(5000).astype(np.float32)
+    ref = np.abs(librosa.stft(y, n_fft=512, hop_length=160, center=True, pad_mode="constant")) ** 2
+    got = stft_power(y)
+    assert got.shape == ref.shape
+    np.testing.assert_allclose(got, ref, rtol=1e-3, atol=1e-3)

@@ -66,6 +66,12 @@ def test_closed_mouth_measures_small(raw_track):
     assert 15 < width.min() and width.max() < 60
 
 
+def test_a_still_face_gives_still_landmarks(clip):
+    # the crop must not chase the mesh's own noise: identical frames, identical landmarks
+    track = track_frames([clip[5]] * 5, RAW)
+    assert np.abs(np.diff(track.landmarks, axis=0)).max() == 0.0
+
+
 def test_frames_without_a_face_are_nan_and_the_rest_still_found(clip):
     frames = list(clip)
     gray = np.full_like(frames[0], 128)
@@ -154,6 +160,17 @@ def test_the_larger_face_is_chosen_and_kept(photo, big_left):
     for lm, (big_x, small_x) in zip(track.landmarks, centres):
         nose_x = lm[L.NOSE_TIP, 0]
         assert abs(nose_x - big_x) < 15 and abs(nose_x - small_x) > 60
+
+
+def test_small_face_in_a_wide_frame_is_found(photo):
+    # ~40 px face in a 1280×360 strip: too small for detection on the whole frame, found in its tiles
+    small = cv2.resize(photo, None, fx=0.2, fy=0.2, interpolation=cv2.INTER_AREA)
+    frame = np.full((360, 1280, 3), 100, np.uint8)
+    frame[100:100 + small.shape[0], 900:900 + small.shape[1]] = small
+    track = track_frames([frame, frame], RAW)
+    assert track.found.all()
+    nose = track.landmarks[0, L.NOSE_TIP]
+    assert 900 < nose[0] < 900 + small.shape[1] and 100 < nose[1] < 100 + small.shape[0]
 
 
 def test_choose_face_prefers_the_last_face_over_a_larger_one():

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from .. import landmarks as L
 from ..composite import Patch, clip_box
@@ -50,8 +51,10 @@ class ProceduralEngine:
 
     # -- image side
     def synthesize(self, frames, faces, indices):
-        return [None if face is None else self.render(frame, face, self.opening[k], self.spread[k])
-                for frame, face, k in zip(frames, faces, indices)]
+        # Tiny solves and products: BLAS worker threads only fight the decoder and encoder threads here.
+        with threadpool_limits(1):
+            return [None if face is None else self.render(frame, face, self.opening[k], self.spread[k])
+                    for frame, face, k in zip(frames, faces, indices)]
 
     def render(self, frame: np.ndarray, lm: np.ndarray, opening: float, spread: float) -> Patch | None:
         """The patch that gives ``frame`` an inner-lip opening of ``opening`` × mouth width."""
@@ -62,20 +65,15 @@ class ProceduralEngine:
         box = clip_box(geo.region(), frame.shape[1], frame.shape[0])
         if box[2] - box[0] < 8 or box[3] - box[1] < 8:
             return None
-        sigma = 0.42 * geo.width
-        upper = warp_field(target.upper_src, target.upper_dst, box, sigma=sigma)
-        lower = warp_field(target.lower_src, target.lower_dst, box, sigma=sigma)
-        w = split_weight(box, target, geo)[..., None]
-        field = upper * (1.0 - w) + lower * w
-        field *= below_nose_window(box, lm, geo)[..., None]
-        field *= edge_window(box)[..., None]
-        pixels = remap(frame, field, box)
+        field, sub = warp_field(target, geo, lm, box)
+        if field is None:
+            return None
+        pixels = remap(frame, field, sub)
         mask = np.clip(np.hypot(field[..., 0], field[..., 1]) * 4.0, 0.0, 1.0)
+        mask[mask < 1.0 / 64] = 0.0        # a displacement this small changes no pixel: leave those exact
         if opening * geo.width > 1.0:
-            pixels, cav_mask = paint_cavity(pixels, frame, target.polygon, box, lm, geo, opening,
-                                            self.options.teeth)
-            mask = np.maximum(mask, cav_mask)
-        return Patch(box, pixels, mask.astype(np.float32))
+            paint_cavity(pixels, mask, frame, target.polygon, sub, lm, geo, opening, self.options.teeth)
+        return Patch(sub, pixels, mask)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -252,46 +250,76 @@ def split_weight(box, target: MouthTarget, geo: MouthGeometry) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------------------
 # the warp
 
-def warp_field(src: np.ndarray, dst: np.ndarray, box, *, sigma: float, step: int = 4) -> np.ndarray:
-    """Backward displacement (dst → src) over ``box`` from a Gaussian RBF fit to the control points.
+def warp_field(target: MouthTarget, geo: MouthGeometry, lm: np.ndarray, box):
+    """Backward displacement (output pixel → where to sample the frame) and the part of ``box`` it moves.
 
-    Solved at the target positions so that output(dst_j) = input(src_j) exactly; Gaussian kernels without
-    a polynomial term decay to zero away from the points. [shape=(h, w, 2), float32]"""
+    Each half is a Gaussian RBF fit at the target positions, so output(dst_j) = input(src_j); without a
+    polynomial term it decays to zero away from the points. The smooth parts (both fields and their fade-outs
+    below the nose and at the box edge) are evaluated on a coarse grid and upsampled; only the split at the
+    lip line, which must stay sharp, is computed per pixel. Returns ``(field [shape=(h, w, 2)], sub_box)``,
+    or ``(None, None)`` when nothing moves."""
     x0, y0, x1, y1 = box
+    step = int(np.clip(geo.width / 12.0, 2, 8))
+    # grid point i sits where an exact ×step resize puts source sample i: at x0 + i*step + (step - 1)/2
+    half = (step - 1) / 2.0
+    gx = x0 + half + step * np.arange(-(-(x1 - x0) // step), dtype=np.float64)
+    gy = y0 + half + step * np.arange(-(-(y1 - y0) // step), dtype=np.float64)
+    grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
+    sigma = 0.42 * geo.width
+    window = below_nose_window(grid, lm, geo) * edge_window(grid, box)
+    halves = [rbf(grid, src, dst, sigma) * window[:, None]
+              for src, dst in ((target.upper_src, target.upper_dst), (target.lower_src, target.lower_dst))]
+    moving = np.maximum(*(np.hypot(h[:, 0], h[:, 1]) for h in halves)).reshape(len(gy), len(gx)) * 4.0 > 1 / 64
+    if not moving.any():
+        return None, None
+    rows, cols = np.nonzero(moving)
+    sub = (x0 + max(cols.min() - 1, 0) * step, y0 + max(rows.min() - 1, 0) * step,
+           min(x1, x0 + (cols.max() + 2) * step), min(y1, y0 + (rows.max() + 2) * step))
+    size = (len(gx) * step, len(gy) * step)
+    ox, oy = sub[0] - x0, sub[1] - y0
+    up, lo = (cv2.resize(h.reshape(len(gy), len(gx), 2).astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+              [oy: oy + sub[3] - sub[1], ox: ox + sub[2] - sub[0]] for h in halves)
+    w = split_weight(sub, target, geo)[..., None]
+    field = up + (lo - up) * w
+    # exact zero on the box border, whatever the grid did between its points
+    ex = edge_window(np.stack([np.arange(sub[0], sub[2]), np.full(sub[2] - sub[0], (y0 + y1) / 2)], 1), box)
+    ey = edge_window(np.stack([np.full(sub[3] - sub[1], (x0 + x1) / 2), np.arange(sub[1], sub[3])], 1), box)
+    field *= (ey[:, None] * ex[None, :]).astype(np.float32)[..., None]
+    return field, sub
+
+
+def rbf(points: np.ndarray, src: np.ndarray, dst: np.ndarray, sigma: float) -> np.ndarray:
+    """Gaussian-RBF interpolation of the displacements ``src - dst`` known at ``dst``, at ``points``.
+
+    [points shape=(P, 2)] → [shape=(P, 2)]"""
     disp = src - dst
     if not np.any(np.abs(disp) > 0.05):
-        return np.zeros((y1 - y0, x1 - x0, 2), np.float32)
-    d2 = ((dst[:, None, :] - dst[None, :, :]) ** 2).sum(-1)
-    k = np.exp(-d2 / (2 * sigma * sigma))
+        return np.zeros_like(points)
+    inv = -0.5 / (sigma * sigma)
+    k = np.exp(_sq_dist(dst, dst) * inv)
     weights = np.linalg.solve(k + 1e-3 * np.eye(len(dst)), disp)
-    gx = np.arange(x0, x1 + step, step, dtype=np.float64)
-    gy = np.arange(y0, y1 + step, step, dtype=np.float64)
-    grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
-    g2 = ((grid[:, None, :] - dst[None, :, :]) ** 2).sum(-1)
-    coarse = (np.exp(-g2 / (2 * sigma * sigma)) @ weights).reshape(len(gy), len(gx), 2).astype(np.float32)
-    full = cv2.resize(coarse, ((len(gx) - 1) * step + 1, (len(gy) - 1) * step + 1), interpolation=cv2.INTER_LINEAR)
-    return np.ascontiguousarray(full[: y1 - y0, : x1 - x0])
+    return np.exp(_sq_dist(points, dst) * inv) @ weights
 
 
-def below_nose_window(box, lm: np.ndarray, geo: MouthGeometry) -> np.ndarray:
-    """0 at and above the bottom of the nose, rising smoothly to 1 just above the upper lip."""
-    x0, y0, x1, y1 = box
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    pts = np.stack([xx, yy], -1)
+def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.maximum((a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * a @ b.T, 0.0)
+
+
+def below_nose_window(points: np.ndarray, lm: np.ndarray, geo: MouthGeometry) -> np.ndarray:
+    """0 at and above the bottom of the nose, rising smoothly to 1 just above the upper lip. [shape=(P,)]"""
     nose = lm[L.SUBNASALE]
-    lip_top = lm[L.UPPER_LIP_OUTER_MID]
-    span = max(1.0, float((lip_top - nose) @ geo.v))
-    t = ((pts - nose) @ geo.v.astype(np.float32)) / (0.8 * span)
+    span = max(1.0, float((lm[L.UPPER_LIP_OUTER_MID] - nose) @ geo.v))
+    t = ((points - nose) @ geo.v) / (0.8 * span)
     return _smoothstep(np.clip(t, 0.0, 1.0))
 
 
-def edge_window(box, margin: float = 0.12) -> np.ndarray:
-    """1 inside, falling smoothly to 0 over the outer ``margin`` of the box on every side."""
+def edge_window(points: np.ndarray, box, margin: float = 0.12) -> np.ndarray:
+    """1 inside ``box``, falling smoothly to 0 over its outer ``margin`` and 0 on and beyond its border."""
     x0, y0, x1, y1 = box
-    def ramp(n):
-        t = np.minimum(np.arange(n), n - 1 - np.arange(n)) / max(1.0, margin * n)   # 0 on the border
+    def ramp(v, lo, hi):
+        t = np.minimum(v - lo, hi - 1 - v) / max(1.0, margin * (hi - lo))
         return _smoothstep(np.clip(t, 0.0, 1.0))
-    return np.outer(ramp(y1 - y0), ramp(x1 - x0)).astype(np.float32)
+    return ramp(points[:, 0], x0, x1) * ramp(points[:, 1], y0, y1)
 
 
 def remap(frame: np.ndarray, field: np.ndarray, box) -> np.ndarray:
@@ -308,34 +336,41 @@ def _smoothstep(t):
 # ---------------------------------------------------------------------------------------------------------
 # the inside of the mouth
 
-def paint_cavity(pixels: np.ndarray, frame: np.ndarray, polygon: np.ndarray, box, lm: np.ndarray,
-                 geo: MouthGeometry, opening: float, teeth: float):
-    """Fill the open mouth: dark, shaded, with a soft band of upper teeth under the upper lip.
+def paint_cavity(pixels: np.ndarray, mask: np.ndarray, frame: np.ndarray, polygon: np.ndarray, box,
+                 lm: np.ndarray, geo: MouthGeometry, opening: float, teeth: float) -> None:
+    """Fill the open mouth in place: dark and shaded, with a soft band of upper teeth under the upper lip.
 
-    Colours come from the frame's own lips so the inside suits the face and the light."""
-    x0, y0, x1, y1 = box
+    Colours come from the frame's own lips so the inside suits the face and the light. Only the polygon's
+    bounding box is touched; ``pixels`` and ``mask`` cover ``box``."""
+    bx0, by0, bx1, by1 = box
+    px0, py0 = np.floor(polygon.min(0)).astype(int) - 2
+    px1, py1 = np.ceil(polygon.max(0)).astype(int) + 3
+    x0, y0, x1, y1 = max(px0, bx0), max(py0, by0), min(px1, bx1), min(py1, by1)
+    if x1 - x0 < 2 or y1 - y0 < 2:
+        return
     h, w = y1 - y0, x1 - x0
-    poly = np.round((polygon - (x0, y0)) * 4).astype(np.int32)
     hard = np.zeros((h, w), np.uint8)
-    cv2.fillPoly(hard, [poly], 255, lineType=cv2.LINE_AA, shift=2)
+    cv2.fillPoly(hard, [np.round((polygon - (x0, y0)) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
     if hard.max() == 0:
-        return pixels, np.zeros((h, w), np.float32)
+        return
     cav = cv2.GaussianBlur(hard.astype(np.float32) / 255.0, (0, 0), 0.8)
 
     lip = _lip_colour(frame, lm)
     gap_px = max(opening * geo.width, 1.0)
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    pts = np.stack([xx, yy], -1)
-    rows = (pts - geo.center) @ geo.v.astype(np.float32) - _upper_edge(polygon, geo)   # px below the upper lip
+    rel_x, rel_y = xx - np.float32(geo.center[0]), yy - np.float32(geo.center[1])
+    down = rel_x * np.float32(geo.v[0]) + rel_y * np.float32(geo.v[1])
+    rows = down - np.float32(_upper_edge(polygon, geo))          # px below the upper lip's inner edge
     depth = np.clip(rows / gap_px, 0.0, 1.0)
-    across = np.clip(np.abs((pts - geo.center) @ geo.u.astype(np.float32)) / (0.5 * geo.width), 0.0, 1.0)
+    across = np.clip(np.abs(rel_x * np.float32(geo.u[0]) + rel_y * np.float32(geo.u[1])) / (0.5 * geo.width), 0.0, 1.0)
 
     # a dark, warm cavity; the tongue shows low in a wide-open mouth; the corners fall into shadow
-    inner = np.broadcast_to(lip * np.array([0.16, 0.16, 0.24]) + 4.0, depth.shape + (3,)).astype(np.float32)
+    inner = np.empty((h, w, 3), np.float32)
+    inner[:] = lip * np.array([0.16, 0.16, 0.24]) + 4.0
     wide = np.clip(gap_px / (0.14 * geo.width), 0.0, 1.0)
-    tongue_w = _smoothstep(np.clip((depth - 0.55) / 0.45, 0.0, 1.0)) * 0.7 * wide
-    inner = inner * (1.0 - tongue_w[..., None]) + (lip * 0.5)[None, None, :] * tongue_w[..., None]
-    inner = inner * (1.0 - 0.55 * across[..., None] ** 2)
+    tongue_w = (_smoothstep(np.clip((depth - 0.55) / 0.45, 0.0, 1.0)) * (0.7 * wide))[..., None]
+    inner += (lip * 0.5 - inner) * tongue_w
+    inner *= (1.0 - 0.55 * across ** 2)[..., None]
 
     if teeth > 0:   # upper teeth: a soft off-white band just under the upper lip, hidden at the corners
         band = max(1.0, min(0.42 * gap_px, 0.1 * geo.width))
@@ -344,11 +379,14 @@ def paint_cavity(pixels: np.ndarray, frame: np.ndarray, polygon: np.ndarray, box
         tooth *= np.clip(1.0 - across ** 2.5, 0.0, 1.0) * min(1.0, 1.5 * teeth)
         tooth *= np.clip(gap_px / (0.05 * geo.width), 0.0, 1.0)        # no teeth in a barely open mouth
         light = np.clip(np.mean(lip) / 140.0, 0.55, 1.0)
-        enamel = (0.8 * np.array([222.0, 232.0, 240.0]) + 0.2 * lip) * light
-        inner = inner * (1.0 - tooth[..., None]) + enamel[None, None, :] * tooth[..., None]
+        enamel = ((0.8 * np.array([222.0, 232.0, 240.0]) + 0.2 * lip) * light).astype(np.float32)
+        inner += (enamel - inner) * tooth[..., None]
 
-    out = pixels.astype(np.float32) * (1.0 - cav[..., None]) + inner * cav[..., None]
-    return np.clip(out + 0.5, 0, 255).astype(np.uint8), cav
+    region = pixels[y0 - by0: y1 - by0, x0 - bx0: x1 - bx0]
+    c3 = cav[..., None]
+    region[:] = np.clip(region * (1.0 - c3) + inner * c3 + 0.5, 0, 255).astype(np.uint8)
+    m = mask[y0 - by0: y1 - by0, x0 - bx0: x1 - bx0]
+    np.maximum(m, cav, out=m)
 
 
 def _lip_colour(frame: np.ndarray, lm: np.ndarray) -> np.ndarray:

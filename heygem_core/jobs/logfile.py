@@ -10,6 +10,7 @@ import contextlib
 import contextvars
 import logging
 import logging.handlers
+import os
 from pathlib import Path
 
 FORMAT = "%(asctime)s.%(msecs)03d %(levelname)-7s [%(process)d] %(context)s %(name)s: %(message)s"
@@ -43,7 +44,7 @@ def configure_log(workspace, level: int = logging.INFO, *, max_bytes: int = MAX_
 
     ``workspace`` is a ``Workspace`` or its root folder. Returns the handler.
     """
-    root = Path(getattr(workspace, "root", workspace))
+    root = Path(workspace if isinstance(workspace, (str, os.PathLike)) else workspace.root)
     path = (root / "logs" / "heygem.log").absolute()
     path.parent.mkdir(parents=True, exist_ok=True)
     logger = logging.getLogger("heygem_core")

@@ -142,7 +142,7 @@ class ItemProgress:
             self._percent = max(self._percent, item_percent(stage, done, total))
             new_stage = stage != self._stage
             if new_stage:
-                log.info("stage %s: %d frames", stage, total)
+                log.info("stage %s started%s", stage, f" ({total} frames)" if total > 1 else "")
                 self._stage = stage
             elif now - self._last < self.interval and done < total:
                 return

@@ -32,7 +32,7 @@ from .runner import ItemProgress, StopCheck, run_item
 from .store import WorkItem
 from .workspace import Workspace
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("heygem_core.jobs.worker")  # also when run as __main__
 
 POLL_S = 0.1            # idle queue check: a read of one indexed row; keeps submit → start short
 
@@ -85,20 +85,30 @@ class Worker:
         try:
             log.info("worker %d started for %s", os.getpid(), self.ws.root)
             self._recover()
-            idle_since = time.monotonic()
-            while not self._stopping.is_set():
-                if self.step():
-                    idle_since = time.monotonic()
-                    continue
-                if self.idle_exit is not None and time.monotonic() - idle_since >= self.idle_exit:
-                    log.info("worker idle for %.0f s, leaving", self.idle_exit)
+            while True:
+                self._loop()
+                self._lock.release()
+                # A job submitted while this worker was deciding to leave saw the lock held and started no
+                # worker: look once more after letting go, and stay if there is work and no one took over.
+                if self._stopping.is_set() or not self.store.pending_count() or not self._lock.acquire():
                     break
-                self._stopping.wait(self.poll_s)
+                log.info("work arrived while leaving; staying")
         finally:
             self._restore_signals(previous)
             self._lock.release()
             log.info("worker %d stopped after %d item(s)", os.getpid(), self.items_run)
         return self.items_run
+
+    def _loop(self) -> None:
+        idle_since = time.monotonic()
+        while not self._stopping.is_set():
+            if self.step():
+                idle_since = time.monotonic()
+                continue
+            if self.idle_exit is not None and time.monotonic() - idle_since >= self.idle_exit:
+                log.info("worker idle for %.0f s, leaving", self.idle_exit)
+                return
+            self._stopping.wait(self.poll_s)
 
     def _recover(self) -> None:
         for item_id in self.store.recover():
