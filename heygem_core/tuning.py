@@ -165,7 +165,9 @@ def open_and_closed(env: np.ndarray, fps: float) -> tuple[int, int]:
         padded = np.pad(np.asarray(x, np.float64), (n // 2, n - 1 - n // 2), mode="edge")
         return np.convolve(padded, np.ones(n) / n, mode="valid")
 
-    return int(np.argmax(smooth(env, 0.12))), int(np.argmin(smooth(env, 0.24)))
+    env = np.asarray(env, np.float64)
+    tie = 1e-6 * env                     # among equal neighbourhoods, the loudest (quietest) frame itself
+    return int(np.argmax(smooth(env, 0.12) + tie)), int(np.argmin(smooth(env, 0.24) + tie))
 
 
 def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int) -> Path:

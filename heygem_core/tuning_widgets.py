@@ -292,6 +292,8 @@ class TuningApp:
                 saved.append(tuning.save_upload(item["name"], item["content"], self.media_dir))
             except HeygemError as exc:
                 self.status.value = f"<span style='color:#b00020'>{exc}</span>"
+        if change["new"]:
+            self.upload.value = ()      # so that the same file can be uploaded again
         if not saved:
             return
         last = saved[-1]
