@@ -59,7 +59,7 @@ class VideoInfo:
         Clockwise turn applied to the decoded picture for display: 0, 90, 180 or 270 (a phone's portrait
         clip stored sideways says 90). Images report 0: their EXIF orientation is applied on decoding.
     codec : str
-        Decoder name ("h264", "hevc", …; "png", "jpeg", … for images).
+        Codec name ("h264", "hevc", "vp9", "av1", …; "png", "jpeg", … for images).
     is_image : bool
     has_audio : bool
         The container also carries a sound stream.
@@ -88,7 +88,10 @@ class ReadStats:
 
 
 def probe_video(path: str | Path, image_fps: float = 25.0) -> VideoInfo:
-    """Describe a video or still image without decoding more than its first frame.
+    """Describe a video or still image.
+
+    A video's packets are indexed in one pass over the file (cached per file version, so the
+    `FrameReader` that follows does not repeat it); only its first frame is decoded.
 
     Raises
     ------
@@ -115,7 +118,8 @@ class FrameReader:
     Parameters
     ----------
     info : VideoInfo
-        From `probe_video`.
+        From `probe_video`. Frames are mapped onto ``info.fps``: a copy with another ``fps`` (and the
+        matching ``frame_count``) reads the clip resampled to that rate.
     memory_budget : int
         Most bytes of decoded frames held at once while reading backward.
 
