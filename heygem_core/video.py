@@ -16,11 +16,9 @@ hand it out reversed, holding at most ``memory_budget`` bytes of frames. Other j
 from __future__ import annotations
 
 import bisect
-import functools
 import logging
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -30,6 +28,7 @@ import numpy as np
 
 from .errors import InputError
 from .mediafile import IMAGE_EXTS, VIDEO_EXTS, check_file, open_container
+from .videoindex import VideoIndex, frame_bytes, index_video
 from .yuv import frame_to_bgr
 
 log = logging.getLogger(__name__)
@@ -60,7 +59,7 @@ class VideoInfo:
         Clockwise turn applied to the decoded picture for display: 0, 90, 180 or 270 (a phone's portrait
         clip stored sideways says 90). Images report 0: their EXIF orientation is applied on decoding.
     codec : str
-        Decoder name ("h264", "hevc", …; "png", "jpeg", … for images).
+        Codec name ("h264", "hevc", "vp9", "av1", …; "png", "jpeg", … for images).
     is_image : bool
     has_audio : bool
         The container also carries a sound stream.
@@ -89,7 +88,10 @@ class ReadStats:
 
 
 def probe_video(path: str | Path, image_fps: float = 25.0) -> VideoInfo:
-    """Describe a video or still image without decoding more than its first frame.
+    """Describe a video or still image.
+
+    A video's packets are indexed in one pass over the file (cached per file version, so the
+    `FrameReader` that follows does not repeat it); only its first frame is decoded.
 
     Raises
     ------
@@ -104,10 +106,10 @@ def probe_video(path: str | Path, image_fps: float = 25.0) -> VideoInfo:
         h, w = image.shape[:2]
         codec = {".jpg": "jpeg", ".jpeg": "jpeg"}.get(p.suffix.lower(), p.suffix.lower()[1:])
         return VideoInfo(p, w, h, float(image_fps), 1, 1.0 / image_fps, 0, codec, True, False)
-    scan = _scan(p)
-    w, h = (scan.coded_h, scan.coded_w) if scan.rotation in (90, 270) else (scan.coded_w, scan.coded_h)
-    return VideoInfo(p, w, h, scan.fps, scan.frame_count, scan.end - scan.start, scan.rotation, scan.codec,
-                     False, scan.has_audio)
+    index = index_video(p)
+    w, h = (index.coded_h, index.coded_w) if index.rotation in (90, 270) else (index.coded_w, index.coded_h)
+    return VideoInfo(p, w, h, index.fps, index.frame_count, index.end - index.start, index.rotation,
+                     index.codec, False, index.has_audio)
 
 
 class FrameReader:
@@ -116,7 +118,8 @@ class FrameReader:
     Parameters
     ----------
     info : VideoInfo
-        From `probe_video`.
+        From `probe_video`. Frames are mapped onto ``info.fps``: a copy with another ``fps`` (and the
+        matching ``frame_count``) reads the clip resampled to that rate.
     memory_budget : int
         Most bytes of decoded frames held at once while reading backward.
 
@@ -182,7 +185,7 @@ class FrameReader:
     # -- internals
     def _open(self) -> "_Cursor":
         if self._cursor is None:
-            self._cursor = _Cursor(self.info, _scan(self.info.path), self.stats)
+            self._cursor = _Cursor(self.info, index_video(self.info.path), self.stats)
         return self._cursor
 
     def _forward(self, j: int) -> np.ndarray:
@@ -225,12 +228,12 @@ class FrameReader:
 class _Cursor:
     """A decoder positioned on the timeline: ``cur`` is on screen, ``nxt`` is the frame after it."""
 
-    def __init__(self, info: VideoInfo, scan: "_Scan", stats: ReadStats):
-        self.scan, self.stats, self.fps = scan, stats, info.fps
+    def __init__(self, info: VideoInfo, index: VideoIndex, stats: ReadStats):
+        self.index, self.stats, self.fps = index, stats, info.fps
         self.container = self.stream = None
         # Timestamps are rounded to the time base; a frame up to this late still counts as on time.
-        self.tol = min(0.6 * float(scan.time_base), 0.25 / self.fps)
-        self.frame_bytes = scan.frame_bytes  # of the first frame; updated from the first frame decoded here
+        self.tol = min(0.6 * float(index.time_base), 0.25 / self.fps)
+        self.frame_bytes = index.frame_bytes  # of the first frame; updated from the first frame decoded here
         self._sized = False
         self._seekable = True
         self._key_slots: list[int] | None = None
@@ -239,7 +242,7 @@ class _Cursor:
         self.nxt: tuple[float, av.VideoFrame] | None = None
 
     def time_of(self, j: int) -> float:
-        return self.scan.start + j / self.fps
+        return self.index.start + j / self.fps
 
     def first_key_slot(self, lo: int, hi: int) -> int:
         """The first timeline index in ``[lo, hi]`` that shows a keyframe, else ``lo``.
@@ -248,8 +251,8 @@ class _Cursor:
         from the keyframe before ``lo`` and throw those frames away.
         """
         if self._key_slots is None:
-            self._key_slots = [max(0, math.ceil((t - self.tol - self.scan.start) * self.fps - 1e-9))
-                               for t in self.scan.key_times]
+            self._key_slots = [max(0, math.ceil((t - self.tol - self.index.start) * self.fps - 1e-9))
+                               for t in self.index.key_times]
         k = bisect.bisect_left(self._key_slots, lo)
         return self._key_slots[k] if k < len(self._key_slots) and self._key_slots[k] <= hi else lo
 
@@ -258,15 +261,15 @@ class _Cursor:
         if self._gen is None or (self.cur is not None and t + self.tol < self.cur[0]):
             self._seek(t)
         elif self.nxt is not None:
-            ki = bisect.bisect_right(self.scan.key_times, t + self.tol) - 1
-            if ki >= 0 and self.scan.key_times[ki] > self.nxt[0] + self.tol:
+            ki = bisect.bisect_right(self.index.key_times, t + self.tol) - 1
+            if ki >= 0 and self.index.key_times[ki] > self.nxt[0] + self.tol:
                 self._seek(t)  # a keyframe lies ahead: jumping there skips decoding what is between
         while self.nxt is not None and self.nxt[0] <= t + self.tol:
             self.cur, self.nxt = self.nxt, self._next()
         if self.cur is None:  # the first frame starts after the timeline does: show it from the start
             self.cur, self.nxt = self.nxt, self._next()
         if self.cur is None:
-            raise InputError(self.scan.path, f"no frame could be decoded at {t:.3f} s")
+            raise InputError(self.index.path, f"no frame could be decoded at {t:.3f} s")
         return self.cur[1]
 
     def collect(self, slots: list[int]) -> dict[int, av.VideoFrame]:
@@ -277,8 +280,8 @@ class _Cursor:
         return {j: self.frame_at(j) for j in slots}
 
     def _key_ahead(self, t: float) -> bool:
-        ki = bisect.bisect_right(self.scan.key_times, t + self.tol) - 1
-        return ki >= 0 and self.nxt is not None and self.scan.key_times[ki] > self.nxt[0] + self.tol
+        ki = bisect.bisect_right(self.index.key_times, t + self.tol) - 1
+        return ki >= 0 and self.nxt is not None and self.index.key_times[ki] > self.nxt[0] + self.tol
 
     def _seek(self, t: float) -> None:
         """Position the decoder so that ``cur`` becomes the last frame at or before ``t``.
@@ -289,7 +292,7 @@ class _Cursor:
         at a time the index does not know, this file is read from the start whenever it has to go back.
         The start itself is reached by reopening the file, which no demuxer gets wrong.
         """
-        ki = bisect.bisect_right(self.scan.key_times, t + self.tol) - 1
+        ki = bisect.bisect_right(self.index.key_times, t + self.tol) - 1
         while True:
             self.stats.seeks += 1
             if ki <= 0 or not self._seekable:
@@ -299,7 +302,7 @@ class _Cursor:
                 return
             if self.container is None:
                 self._reopen()
-            self.container.seek(self.scan.key_seek[ki], stream=self.stream, backward=True, any_frame=False)
+            self.container.seek(self.index.key_seek[ki], stream=self.stream, backward=True, any_frame=False)
             self._gen = self._decode()
             first = self._next()
             while first is not None and not first[1].key_frame and first[0] <= t + self.tol:
@@ -309,23 +312,23 @@ class _Cursor:
                     self.cur, self.nxt = None, first
                     return
                 log.info("%s: timestamps are unreliable after seeking; reading from the start instead",
-                         self.scan.path)
+                         self.index.path)
                 self._seekable = False
                 continue
-            log.debug("%s: seek for %.3f s landed at %s, retrying from the keyframe before", self.scan.path,
+            log.debug("%s: seek for %.3f s landed at %s, retrying from the keyframe before", self.index.path,
                       t, first and round(first[0], 3))
             ki -= 1
 
     def _known_key(self, t: float) -> bool:
-        keys = self.scan.key_times
+        keys = self.index.key_times
         k = bisect.bisect_left(keys, t - self.tol)
         return k < len(keys) and abs(keys[k] - t) <= self.tol
 
     def _reopen(self) -> None:
         if self.container is not None:
             self.container.close()
-        self.container = open_container(self.scan.path)
-        self.stream = self.container.streams.video[self.scan.stream_index]
+        self.container = open_container(self.index.path)
+        self.stream = self.container.streams.video[self.index.stream_index]
         self.stream.thread_type = "AUTO"
 
     def _next(self) -> tuple[float, av.VideoFrame] | None:
@@ -345,17 +348,17 @@ class _Cursor:
                     continue
                 for frame in frames:
                     t = float(frame.pts * self.stream.time_base) if frame.pts is not None else (
-                        (last + 1.0 / self.fps) if last is not None else self.scan.start)
+                        (last + 1.0 / self.fps) if last is not None else self.index.start)
                     last = t
                     self.stats.decoded += 1
                     if not self._sized:
-                        self.frame_bytes = _frame_bytes(frame)
+                        self.frame_bytes = frame_bytes(frame)
                         self._sized = True
                     yield t, frame
         except av.error.FFmpegError as exc:
-            log.warning("%s: video unreadable after %.2f s (%s)", self.scan.path, last or 0.0, exc)
+            log.warning("%s: video unreadable after %.2f s (%s)", self.index.path, last or 0.0, exc)
         if bad:
-            log.warning("%s: skipped %d damaged video packet(s)", self.scan.path, bad)
+            log.warning("%s: skipped %d damaged video packet(s)", self.index.path, bad)
 
     def close(self) -> None:
         self._gen = None
@@ -363,141 +366,6 @@ class _Cursor:
         if self.container is not None:
             self.container.close()
             self.container = None
-
-
-# -- probing --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Scan:
-    """One pass over a video's packets (no decoding beyond the first frame)."""
-
-    path: Path
-    stream_index: int
-    time_base: Fraction
-    start: float                 # first presentation time (s)
-    end: float                   # end of the last frame (s)
-    key_times: list[float]       # presentation times of keyframes, ascending (s)
-    key_seek: list[int]          # the timestamp to seek to for each keyframe (stream time base)
-    fps: float
-    frame_count: int
-    coded_w: int
-    coded_h: int
-    rotation: int
-    codec: str
-    has_audio: bool
-    frame_bytes: int             # memory one decoded frame holds
-
-
-def _scan(path: Path) -> _Scan:
-    st = Path(path).stat()
-    return _scan_cached(str(path), st.st_size, st.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=16)
-def _scan_cached(path: str, size: int, mtime_ns: int) -> _Scan:
-    p = Path(path)
-    with open_container(p) as container:
-        streams = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
-        if not streams:
-            what = " (it holds only sound)" if container.streams.audio else ""
-            raise InputError(p, f"no video stream{what}")
-        stream = streams[0]
-        tb = stream.time_base or Fraction(1, 90000)
-        try:
-            codec = stream.codec_context.codec.canonical_name
-        except Exception:  # noqa: BLE001 - a codec this FFmpeg build does not know
-            raise InputError(p, "the video codec is not supported") from None
-        pts, ends, keys, key_seek = [], [], [], []
-        first: av.VideoFrame | None = None
-        try:
-            for packet in container.demux(stream):
-                if first is None:  # decode just enough for the first picture: size and rotation
-                    first = _first_frame(packet)
-                if packet.size == 0 or packet.is_discard or packet.pts is None:
-                    continue
-                t = float(packet.pts * tb)
-                pts.append(t)
-                ends.append(t + float((packet.duration or 0) * tb))
-                if packet.is_keyframe:
-                    keys.append(t)
-                    key_seek.append(packet.pts)
-        except av.error.FFmpegError as exc:
-            if first is None:
-                raise InputError(p, f"damaged or truncated video ({exc.strerror or exc})") from None
-            log.warning("%s: the video stops early at %.2f s (%s)", p, max(pts, default=0.0), exc)
-        if first is None:
-            raise InputError(p, f"no frame of the {codec} video could be decoded (damaged or truncated?)")
-        fps, count, start, end = _timing(stream, pts, ends)
-        _check_complete(p, stream, len(pts), end - start, fps)
-        position = list(container.streams.video).index(stream)
-        has_audio = bool(container.streams.audio)
-    rot = int(round(-(first.rotation or 0) / 90.0)) % 4 * 90
-    log.debug("scanned %s: %d packets, %d keyframes, %.3f fps, %d frames, rotation %d", p, len(pts),
-              len(keys), fps, count, rot)
-    order = np.argsort(keys, kind="stable")
-    return _Scan(p, position, tb, start, end, [keys[i] for i in order], [key_seek[i] for i in order], fps,
-                 count, first.width, first.height, rot, codec, has_audio, _frame_bytes(first))
-
-
-def _check_complete(p: Path, stream, n_packets: int, seconds: float, fps: float) -> None:
-    """Raise if the container promises more video than the file holds (a copy or download cut short)."""
-    promised = stream.frames or 0
-    if promised and n_packets < promised:
-        raise InputError(p, f"truncated or damaged: holds {n_packets} of the {promised} frames its header lists")
-    declared = None if promised else _declared_seconds(stream)
-    if declared and seconds < declared - 1.5 / fps:
-        raise InputError(p, f"truncated or damaged: the video stops at {seconds:.2f} s of {declared:.2f} s")
-
-
-def _declared_seconds(stream) -> float | None:
-    """The video stream's own stated length: from the container, or Matroska's DURATION tag."""
-    if stream.duration and stream.time_base:
-        return float(stream.duration * stream.time_base)
-    tag = (stream.metadata or {}).get("DURATION")
-    if tag:
-        try:
-            h, m, sec = tag.split(":")
-            return int(h) * 3600 + int(m) * 60 + float(sec)
-        except ValueError:
-            return None
-    return None
-
-
-def _frame_bytes(frame: av.VideoFrame) -> int:
-    return max(1, sum(plane.buffer_size for plane in frame.planes))
-
-
-def _first_frame(packet: av.Packet) -> av.VideoFrame | None:
-    try:
-        frames = packet.decode()
-    except av.error.InvalidDataError:
-        return None
-    return frames[0] if frames else None
-
-
-def _timing(stream, pts: list[float], ends: list[float]) -> tuple[float, int, float, float]:
-    """(fps, frame_count, start, end) of the constant-rate timeline for these packet times.
-
-    The header's rate is kept when the timestamps agree with it, either on average or frame to frame (a
-    constant-rate clip with a gap); otherwise the clip has a variable rate and its average rate is used.
-    """
-    declared = stream.average_rate or stream.guessed_rate
-    declared = float(declared) if declared and 0 < float(declared) <= 1000 else None
-    ts = np.unique(np.asarray(pts, dtype=np.float64))
-    if ts.size == 0:
-        fps = declared or 25.0
-        return fps, 1, 0.0, 1.0 / fps
-    average = typical = None
-    if ts.size >= 2 and ts[-1] > ts[0]:
-        average = (ts.size - 1) / (ts[-1] - ts[0])
-        typical = 1.0 / float(np.median(np.diff(ts)))
-    if declared and (average is None or abs(declared / average - 1) < 0.01 or abs(declared / typical - 1) < 0.01):
-        fps = declared
-    else:
-        fps = average or declared or 25.0
-    start = float(ts[0])
-    end = max(e if e > t else t + 1.0 / fps for t, e in zip(pts, ends))
-    return fps, max(1, int(round((end - start) * fps))), start, end
 
 
 def _read_image(p: Path) -> np.ndarray:

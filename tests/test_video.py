@@ -312,3 +312,13 @@ def test_builtin_face_clip(face_clip):
         backward = dict(reader.frames([49, 48, 47]))
     assert all(np.array_equal(forward[i], backward[i]) for i in (47, 48, 49))
     assert forward[49].shape == (540, 480, 3) and forward[49].std() > 20  # a real picture, not a flat fill
+
+
+def test_reading_at_another_rate(tmp_path):
+    # A 30 fps clip read on a 25 fps timeline shows, at each 40 ms tick, the frame then on screen.
+    import dataclasses
+
+    info = probe_video(mg.write_video(tmp_path / "thirty.mp4", mg.level_frames(15), 30))
+    at25 = dataclasses.replace(info, fps=25.0, frame_count=round(info.duration * 25))
+    got = [mg.frame_number(f) for _, f in FrameReader(at25).frames(range(at25.frame_count))]
+    assert got == [(j * 30) // 25 for j in range(12)] == [0, 1, 2, 3, 4, 6, 7, 8, 9, 10, 12, 13]
