@@ -82,6 +82,7 @@ class FaceTracker:
             for shape in ((64, 64, 3), (48, 64, 3)):   # first runs print their notices now, silenced
                 for graph in (self._mesh, *self._detectors):
                     graph.process(np.zeros(shape, np.uint8))
+        self._mesh_quiet = True
         self._filter = smoothing_filter(options.track_smoothing)
         self._dt = 1.0 / fps if fps > 0 else 1.0 / 25.0
         self._prev: np.ndarray | None = None      # raw landmarks of the previous frame
@@ -152,9 +153,15 @@ class FaceTracker:
         return square_crop(frame, ((x0 + x1) / 2, (y0 + y1) / 2), side, CROP_SIZE)
 
     def _mesh_in(self, crop: np.ndarray, x0: float, y0: float, scale: float) -> np.ndarray | None:
-        result = self._mesh.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
+        rgb = cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)
+        if self._mesh_quiet:     # its first measured face prints one more start-up notice
+            with quiet_native_stderr():
+                result = self._mesh.process(rgb)
+        else:
+            result = self._mesh.process(rgb)
         if not result.multi_face_landmarks:
             return None
+        self._mesh_quiet = False
         faces = [np.array([(p.x, p.y) for p in f.landmark], np.float32) for f in result.multi_face_landmarks]
         # The crop is centred on the face being followed: keep the face nearest its centre.
         pts = min(faces, key=lambda f: float(np.linalg.norm(f.mean(axis=0) - 0.5)))
