@@ -90,6 +90,55 @@ class FaceTrack:
         return cls(landmarks, found, float(fps), int(width), int(height))
 
 
+class TrackBuilder:
+    """A ``FaceTrack`` built one frame at a time, in order, so tracking can ride along another pass over the
+    frames (the pipeline's synthesis pass) instead of decoding the video once more. Use as a context
+    manager or call ``close()``; ``finish()`` returns the track of the frames added so far."""
+
+    def __init__(self, options: LipSyncOptions | None = None, fps: float = 25.0):
+        self.options = options or LipSyncOptions()
+        self.fps = float(fps)
+        self._tracker = FaceTracker(self.options, fps)
+        self._rows: list[np.ndarray] = []
+        self._found: list[bool] = []
+        self._shape = (0, 0)
+
+    @property
+    def count(self) -> int:
+        """Frames added so far; the next ``add`` is frame number ``count``."""
+        return len(self._rows)
+
+    def add(self, frame: np.ndarray) -> np.ndarray | None:
+        """Track the next frame; its landmarks (478, 2), or None when it has no face."""
+        if not self._rows:
+            self._shape = frame.shape[:2]
+        pts = self._tracker.update(frame)
+        self._found.append(pts is not None)
+        self._rows.append(_MISSING if pts is None else pts)
+        return pts
+
+    def face(self, i: int) -> np.ndarray | None:
+        return self._rows[i] if self._found[i] else None
+
+    def finish(self) -> FaceTrack:
+        log.debug("tracked %d frames, %d full-frame detections", self.count, self._tracker.detections)
+        landmarks = np.stack(self._rows) if self._rows else np.empty((0, N_LANDMARKS, 2), np.float32)
+        return FaceTrack(landmarks.astype(np.float32, copy=False), np.array(self._found, bool), self.fps,
+                         self._shape[1], self._shape[0])
+
+    def close(self) -> None:
+        self._tracker.close()
+
+    def __enter__(self) -> "TrackBuilder":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+_MISSING = np.full((N_LANDMARKS, 2), np.nan, np.float32)
+
+
 def track_frames(frames: Iterable[np.ndarray], options: LipSyncOptions | None = None, *, fps: float = 25.0,
                  total: int | None = None, on_progress: Callable[[Progress], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> FaceTrack:
@@ -99,28 +148,17 @@ def track_frames(frames: Iterable[np.ndarray], options: LipSyncOptions | None = 
     (``track_video`` does, when no frame at all has one). ``total`` (when known) is only for progress.
     ``should_stop()`` is polled before every frame and raises ``Cancelled``.
     """
-    options = options or LipSyncOptions()
-    rows: list[np.ndarray] = []
-    found: list[bool] = []
-    width = height = 0
-    missing = np.full((N_LANDMARKS, 2), np.nan, np.float32)
-    with FaceTracker(options, fps) as tracker:
+    with TrackBuilder(options, fps) as builder:
         for i, frame in enumerate(frames):
             if should_stop is not None and should_stop():
                 raise Cancelled(f"face tracking stopped at frame {i}")
-            if i == 0:
-                height, width = frame.shape[:2]
-            pts = tracker.update(frame)
-            found.append(pts is not None)
-            rows.append(missing if pts is None else pts)
+            builder.add(frame)
             if on_progress is not None and (i + 1) % PROGRESS_EVERY == 0:
                 on_progress(Progress("face", i + 1, total or 0))
-        log.debug("tracked %d frames, %d full-frame detections", len(rows), tracker.detections)
-    n = len(rows)
-    if on_progress is not None and n % PROGRESS_EVERY:
-        on_progress(Progress("face", n, total or n))
-    landmarks = np.stack(rows) if rows else np.empty((0, N_LANDMARKS, 2), np.float32)
-    return FaceTrack(landmarks.astype(np.float32, copy=False), np.array(found, bool), float(fps), width, height)
+        n = builder.count
+        if on_progress is not None and n % PROGRESS_EVERY:
+            on_progress(Progress("face", n, total or n))
+        return builder.finish()
 
 
 def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -140,6 +178,34 @@ def cache_key(path: str | Path, options: LipSyncOptions, fps: float) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+def cache_path(info, options: LipSyncOptions, cache_dir: str | Path) -> Path:
+    return Path(cache_dir) / f"{cache_key(info.path, options, info.fps)}.npz"
+
+
+def cached_track(info, options: LipSyncOptions, cache_dir: str | Path | None, need: int | None = None
+                 ) -> FaceTrack | None:
+    """The cached track of ``info``'s video when it covers at least its first ``need`` frames (default: all).
+
+    A template used with a short speech track is only tracked as far as that speech reaches, and that
+    shorter track serves any later speech that is no longer."""
+    if cache_dir is None:
+        return None
+    path = cache_path(info, options, cache_dir)
+    if not path.exists():
+        return None
+    try:
+        track = FaceTrack.load(path)
+    except InputError as exc:
+        log.warning("ignoring unreadable face track cache: %s", exc)
+        return None
+    need = info.frame_count if need is None else need
+    if not need <= len(track) <= info.frame_count:
+        log.info("face track cache %s covers %d frames, %d needed", path.name, len(track), need)
+        return None
+    track.from_cache = True
+    return track
+
+
 def track_video(info, options: LipSyncOptions | None = None, *, cache_dir: str | Path | None = None,
                 on_progress: Callable[[Progress], None] | None = None,
                 should_stop: Callable[[], bool] | None = None) -> FaceTrack:
@@ -152,21 +218,9 @@ def track_video(info, options: LipSyncOptions | None = None, *, cache_dir: str |
     from .video import FrameReader
 
     options = options or LipSyncOptions()
-    cache_path = None
-    if cache_dir is not None:
-        cache_path = Path(cache_dir) / f"{cache_key(info.path, options, info.fps)}.npz"
-        if cache_path.exists():
-            try:
-                track = FaceTrack.load(cache_path)
-            except InputError as exc:
-                log.warning("ignoring unreadable face track cache: %s", exc)
-            else:
-                if len(track) == info.frame_count:
-                    track.from_cache = True
-                    return track
-                log.warning("ignoring face track cache %s: %d frames, video has %d", cache_path,
-                            len(track), info.frame_count)
-
+    track = cached_track(info, options, cache_dir)
+    if track is not None:
+        return track
     frames = (frame for _, frame in FrameReader(info).frames(range(info.frame_count)))
     track = track_frames(frames, options, fps=info.fps, total=info.frame_count, on_progress=on_progress,
                          should_stop=should_stop)
@@ -176,8 +230,8 @@ def track_video(info, options: LipSyncOptions | None = None, *, cache_dir: str |
         track = _fit_length(track, info.frame_count)
     if not track.found.any():
         raise NoFaceError(info.path, f"no face found in any of {len(track)} frames")
-    if cache_path is not None:
-        track.save(cache_path)
+    if cache_dir is not None:
+        track.save(cache_path(info, options, cache_dir))
     return track
 
 
