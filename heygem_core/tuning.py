@@ -196,7 +196,8 @@ class _Stretch:
         self.inner.prepare(self.speech, fps, self.n_full)
 
     def synthesize(self, frames, faces, indices):
-        return self.inner.synthesize(frames, faces, [self.offset + k for k in indices])
+        # the cut may round to one frame more than the full render has left: reuse its last frame then
+        return self.inner.synthesize(frames, faces, [min(self.offset + k, self.n_full - 1) for k in indices])
 
 
 @dataclass
@@ -362,8 +363,8 @@ class TuningSession:
         """Template frame of preview frame ``k`` with its landmarks, the mouth region and the blend mask."""
         frame, lm, patch = self.face_at(preview, k)
         ax = plot_face(frame, lm, patch, ax=ax)
-        ax.set_title(f"frame {preview.start_frame + k} (template frame {int(preview.template_frames[k])}): "
-                     f"landmarks, mouth region, mask", fontsize=9)
+        ax.set_title(f"frame {preview.start_frame + k} (template frame {int(preview.template_frames[k])})",
+                     fontsize=9)
         return ax
 
 

@@ -222,18 +222,22 @@ class TuningApp:
         self.stills.value = tuning.figure_png(tuning.plot_stills(preview))
         self.sync.value = tuning.figure_png(tuning.plot_sync(preview).figure)
         self._drawing = True
-        try:
-            self.frame.max, self.frame.value = preview.frames - 1, preview.open_frame
+        try:   # the slider counts frames of the full render, as the pictures' titles do
+            first = preview.start_frame
+            self.frame.min, self.frame.max = 0, first + preview.frames - 1
+            self.frame.min, self.frame.value = first, first + preview.open_frame
         finally:
             self._drawing = False
-        self.show_frame(preview.open_frame)
+        self.show_frame(preview.start_frame + preview.open_frame)
         self.status.value = preview.summary()
         return preview
 
-    def show_frame(self, k: int) -> None:
-        """Draw the mel window and the face (landmarks, region, mask) of preview frame ``k``."""
+    def show_frame(self, frame: int) -> None:
+        """Draw the mel window and the face (landmarks, region, mask) at ``frame`` of the full render (one of
+        the preview's frames)."""
         if self.preview is None:
             return
+        k = int(min(max(frame - self.preview.start_frame, 0), self.preview.frames - 1))
         self.mel.value = tuning.figure_png(self.session.plot_mel(self.preview, k).figure)
         self.face.value = tuning.figure_png(self.session.plot_face(self.preview, k).figure)
 

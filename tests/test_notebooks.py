@@ -175,3 +175,15 @@ def test_tune_notebook_renders_a_preview_and_saves_params_that_load_back(kernel,
     assert LipSyncOptions.from_yaml(saved) == start          # sliders → file → options, nothing lost
     info = probe_video(tmp_path / "work" / "preview_001.mp4")
     assert info.frame_count == 25 and info.has_audio
+
+
+def test_heygem_batch_that_cannot_run_exits_2_with_the_reason(kernel, media, tmp_path, capsys):
+    from heygem_core.errors import HeygemError
+
+    params = tmp_path / "run.yaml"
+    params.write_text(f"audio: {tmp_path / 'nope.wav'}\nvideos: [{media['clip']}]\n")
+    with pytest.raises(HeygemError) as err:
+        batch_cli(["batch", params, "--out-dir", tmp_path / "o", "--quiet"])
+    assert str(err.value) == (f"the batch did not run: {tmp_path / 'nope.wav'}: no such file "
+                              f"(see {tmp_path / 'o' / 'batch_report.ipynb'})")
+    assert not (tmp_path / "o" / "batch_report.json").exists()

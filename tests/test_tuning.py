@@ -230,3 +230,22 @@ def test_the_pictures_of_a_preview(photo_session):
     shaded = [p for p in ax.patches]
     x0, x1 = shaded[0].get_x(), shaded[0].get_x() + shaded[0].get_width()
     assert (x0, x1) == pytest.approx(((10 + 5) / 25.0, (10 + 5) / 25.0 + 0.2))
+
+
+def test_the_app_shows_a_preview_and_its_pictures(photo_session, tmp_path):
+    from heygem_core.tuning_widgets import TuningApp
+
+    session, _ = photo_session
+    app = TuningApp(session.audio, session.video, work_dir=tmp_path / "w", params_dir=tmp_path / "sets",
+                    seconds=0.6)
+    app.auto_start.value = False
+    app.start.value = 0.8
+    preview = app.render()
+    assert (preview.start_frame, preview.frames) == (20, 15)
+    assert app.video.value == preview.path.read_bytes()
+    assert (app.frame.min, app.frame.max, app.frame.value) == (20, 34, 20 + preview.open_frame)
+    pictures = (app.stills, app.sync, app.mel, app.face)
+    assert all(p.value[:4] == b"\x89PNG" for p in pictures)
+    before = app.mel.value
+    app.frame.value = 21 if app.frame.value != 21 else 22      # moving the slider redraws both pictures
+    assert app.mel.value != before and preview.summary() in app.status.value
