@@ -63,6 +63,10 @@ def run_item(item: WorkItem, workspace: Workspace, on_progress: Callable | None 
         result = generate(item.audio, item.video, partial, options, on_progress=report, should_stop=stop,
                           speech=speech, engine=engine, track_cache=workspace.cache / "tracks")
         result_dict = _plain(result.to_dict() if hasattr(result, "to_dict") else dict(result))
+        ratio = result_dict.get("face_ratio")
+        if ratio is not None and ratio < 1.0:
+            log.warning("no face found in %.0f%% of the frames of %s; those frames are left as they were",
+                        100 * (1 - ratio), item.video_name)
         sync = _score(item.audio, partial, speech, report, stop) if score else None
         if stop():
             raise Cancelled("stopped before the output was kept")
