@@ -106,6 +106,13 @@ def test_submit_wait_then_list_history_and_export(heygem, media, tmp_path):
         assert code == 0 and out.strip() == f"{job_id}: cancelled"  # nothing left to stop: a no-op
         assert Workspace(root).store.get_job(job_id).status == "done"
 
+        code, out, _ = heygem("submit", "--audio", media["speech"], "--video", media["face"], "--root-path", root,
+                              "--copy", "--no-start")
+        copied = Workspace(root).store.get_job(out.strip())
+        assert code == 0 and Path(copied.audio).parent.parent == root.absolute() / "uploads"
+        assert Path(copied.items[0].video).read_bytes() == media["face"].read_bytes()
+        Workspace(root).store.cancel(copied.id)
+
         code, out, _ = heygem("history", "--root-path", root, "--delete", hist[0]["item_id"])
         assert code == 0 and not Path(hist[0]["output"]).exists()
         assert len(Workspace(root).store.history()) == 1

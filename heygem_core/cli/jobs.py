@@ -26,6 +26,9 @@ def register(sub) -> None:
     _root(p)
     p.add_argument("--wait", action="store_true", help="show progress until the job has finished")
     p.add_argument("--no-start", action="store_true", help="only queue; do not start a worker")
+    p.add_argument("--copy", action="store_true",
+                   help="keep copies of the inputs in the workspace (uploads/), so the job does not depend on "
+                        "the originals staying where they are")
     add_option_flags(p)
     p.set_defaults(func=cmd_submit)
 
@@ -83,7 +86,14 @@ def cmd_submit(args) -> int:
     options = options_from_args(args)           # option errors before anything is created
     ws = _workspace(args, create=True)
     configure_log(ws)
-    job_id = ws.store.submit(args.audio, args.video, options)
+    audio, videos = args.audio, args.video
+    if args.copy:
+        from ..jobs.media import check_audio, check_video
+
+        # Checked first, so a bad file is reported as the user named it, before anything is copied.
+        audio = ws.store_upload(Path(audio).name, check_audio(audio))
+        videos = [ws.store_upload(Path(v).name, check_video(v)) for v in videos]
+    job_id = ws.store.submit(audio, videos, options)
     print(job_id, flush=True)
     if not args.no_start:
         ensure_worker(ws.root)
