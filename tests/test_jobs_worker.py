@@ -96,6 +96,10 @@ def test_progress_writes_are_throttled_but_frequent(tmp_path, media):
         hook(Progress("synthesis", i, 10**6))
         seen.append(ws.store.get_item(item.id).done)
     assert 4 <= hook.writes <= 7                            # ≥ 2 visible updates a second, ≤ 5 writes
+    writes = hook.writes
+    for i in range(100):                                    # a stage whose length is not known
+        hook(Progress("synthesis", i, 0))
+    assert hook.writes - writes <= 1
     hook(Progress("encode", 0, 1))                          # a stage change is written at once
     rec = ws.store.get_item(item.id)
     assert rec.stage == "encode" and rec.eta_s is not None and rec.percent > 60

@@ -148,8 +148,8 @@ class ItemProgress:
             if new_stage:
                 log.info("stage %s started%s", stage, f" ({total} frames)" if total > 1 else "")
                 self._stage = stage
-            elif now - self._last < self.interval and done < total:
-                return
+            elif now - self._last < self.interval and not (total and done >= total):
+                return      # a stage's last step is always written: a bar must not stop at 96 %
             self._last = now
             elapsed = now - self._t0
             frac = self._percent / 100.0
