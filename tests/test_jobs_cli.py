@@ -46,6 +46,7 @@ def test_bad_input_is_one_line_and_exit_2(heygem, media, tmp_path):
     code, out, err = heygem("submit", "--audio", tmp_path / "nope.wav", "--video", media["face"],
                             "--root-path", root)
     assert code == 2 and out == "" and err == f"heygem: error: {tmp_path / 'nope.wav'}: no such file\n"
+    assert not root.exists()                                   # a typo leaves no empty workspace behind
 
     code, _, err = heygem("submit", "--audio", media["speech"], "--video", media["face"], media["speech"],
                           "--root-path", root, "--no-start")

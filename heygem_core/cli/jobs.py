@@ -83,16 +83,16 @@ def _workspace(args, *, create: bool):
 def cmd_submit(args) -> int:
     from ..jobs import configure_log, ensure_worker
 
-    options = options_from_args(args)           # option errors before anything is created
+    from ..jobs.media import check_audio, check_video
+
+    # Options and files are checked before anything is created or copied: a typo leaves no trace.
+    options = options_from_args(args)
+    audio, videos = check_audio(args.audio), [check_video(v) for v in args.video]
     ws = _workspace(args, create=True)
     configure_log(ws)
-    audio, videos = args.audio, args.video
     if args.copy:
-        from ..jobs.media import check_audio, check_video
-
-        # Checked first, so a bad file is reported as the user named it, before anything is copied.
-        audio = ws.store_upload(Path(audio).name, check_audio(audio))
-        videos = [ws.store_upload(Path(v).name, check_video(v)) for v in videos]
+        audio = ws.store_upload(audio.name, audio)
+        videos = [ws.store_upload(v.name, v) for v in videos]
     job_id = ws.store.submit(audio, videos, options)
     print(job_id, flush=True)
     if not args.no_start:
