@@ -231,3 +231,20 @@ def test_sigterm_mid_item_requeues_it_and_the_next_worker_finishes(tmp_path, med
     item = ws.store.get_job(job_id).items[0]
     assert item.status == "done" and item.attempts == 2 and item.error is None
     check_playable(item.output, min_seconds=4.9)
+
+
+def test_items_can_run_in_another_process_through_an_executor(tmp_path, media):
+    """The item runner and its hooks are plain, picklable values: a process pool (as a Dask cluster would)
+    runs the item, and its progress still reaches the store."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ws = Workspace(tmp_path / "ws")
+    job_id = ws.store.submit(media["speech"], [media["face2"]], FAST)
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+        assert Worker(ws.root, executor=pool, share=False, idle_exit=0).run() == 1
+    item = ws.store.get_job(job_id).items[0]
+    assert item.status == "done", item.error
+    assert item.stage == "score" and item.percent == 100 and item.score is not None
+    check_playable(item.output, min_seconds=1.1)
+    assert leftovers(ws.root) == []
