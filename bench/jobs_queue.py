@@ -80,6 +80,8 @@ def main() -> int:
         job_id = ws.store.submit(audio, videos, LipSyncOptions())
         t_submit = time.time()
         peak_first = None
+        peaks: list[int] = []
+        rss: list[int] = []
         updates: dict[str, list[float]] = {}
         last_seen: dict[str, tuple] = {}
         while True:
@@ -90,8 +92,12 @@ def main() -> int:
                 if last_seen.get(cur.id) != state:
                     last_seen[cur.id] = state
                     updates.setdefault(cur.id, []).append(time.monotonic())
-            if peak_first is None and job.items[0].status == "done":
-                peak_first = vm_kb(proc.pid, "VmHWM")
+            n_finished = sum(i.is_finished for i in job.items)
+            while len(peaks) < n_finished:             # the worker's peak as each item finishes
+                peaks.append(vm_kb(proc.pid, "VmHWM"))
+                rss.append(vm_kb(proc.pid, "VmRSS"))
+            if peak_first is None and peaks:
+                peak_first = peaks[0]
             if job.status in ("done", "failed", "cancelled"):
                 break
             time.sleep(0.05)
@@ -119,6 +125,10 @@ def main() -> int:
         "worker_rss_idle_mb": rss_idle / 1024,
         "worker_peak_after_first_mb": peak_first / 1024, "worker_peak_end_mb": peak_end / 1024,
         "peak_growth": peak_end / peak_first - 1.0,
+        # after a few items the peak stops moving: a leak would keep climbing to the end
+        "peak_growth_after_item_5": peak_end / peaks[min(4, len(peaks) - 1)] - 1.0,
+        "worker_peak_per_item_mb": [round(p / 1024) for p in peaks],
+        "worker_rss_per_item_mb": [round(p / 1024) for p in rss],
     }
     ok_mem = report["peak_growth"] <= 0.10
     ok_queue = report["queue_overhead_ratio"]["max"] < 0.01
