@@ -15,8 +15,8 @@ class StageBar:
     def update(self, p: Progress) -> None:
         if p.stage != self.stage:
             self.stage = p.stage
-            self.bar.set_description(f"{self.label} · {p.stage}")
             self.bar.reset(total=max(1, p.total))
+            self.bar.set_description(f"{self.label} · {p.stage}", refresh=False)
         self.bar.n = min(p.done, max(1, p.total))
         self.bar.refresh()
 

@@ -384,6 +384,10 @@ class JobStore:
             tx.execute("UPDATE items SET stage = ?, done = ?, total = ?, percent = ?, eta_s = ? "
                        "WHERE id = ? AND status = ?", (stage, done, total, percent, eta_s, item_id, RUNNING))
 
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: a cheap "is there news?" check for polling."""
+        return self._con().execute("PRAGMA data_version").fetchone()[0]
+
     def stop_requested(self, item_id: str) -> bool:
         row = self._con().execute("SELECT stop, status FROM items WHERE id = ?", (item_id,)).fetchone()
         return row is None or bool(row["stop"]) or row["status"] != RUNNING

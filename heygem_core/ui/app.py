@@ -43,7 +43,7 @@ class Dashboard:
         self.lang = normalise_lang(lang)
         self.base_url = base_url or "/"
         self.limit_bytes = int(max_upload_mb * 1024 * 1024)
-        self.followed_job: str | None = None     # the last job this page queued
+        self.followed_job: str | None = None     # the last job this page queued or saw running
         self.single_job: str | None = None
         self._shown_job: str | None = None
         self._finished_seen: int | None = None
@@ -62,6 +62,7 @@ class Dashboard:
                                          upload_key="upload_video")
         self.generate_button = w.Button(button_style="primary", icon="play")
         self.generate_button.add_class("hg-go")
+        self.generate_button.add_class("hg-generate")
         self.generate_button.on_click(lambda _: self.submit_single())
         self.single_message = w.HTML()
         self.single_message.add_class("hg-action-message")
@@ -78,6 +79,7 @@ class Dashboard:
                                         title_key="videos", upload_key="upload_videos")
         self.batch_button = w.Button(button_style="primary", icon="play")
         self.batch_button.add_class("hg-go")
+        self.batch_button.add_class("hg-start-batch")
         self.batch_button.on_click(lambda _: self.submit_batch())
         self.batch_message = w.HTML()
         self.batch_message.add_class("hg-action-message")
@@ -232,7 +234,9 @@ class Dashboard:
     def _refresh(self) -> None:
         store = self.ws.store
         job = store.active_job()
-        if job is None and self.followed_job:
+        if job is not None:
+            self.followed_job = job.id       # once seen, a job stays on show (with its outcome) until the next
+        elif self.followed_job:
             job = store.get_job(self.followed_job)
         self._shown_job = job.id if job is not None else None
         more = 0

@@ -49,6 +49,7 @@ class HistoryCard:
         self.download = w.HTML()
         self.delete_button = w.Button(icon="trash", layout=w.Layout(width="auto"))
         self.delete_button.add_class("hg-quiet")
+        self.delete_button.add_class("hg-delete")
         self._armed = False
         self._on_delete = on_delete
         self.delete_button.on_click(self._delete_clicked)
@@ -129,6 +130,9 @@ class HistoryGallery:
         self.delete_button.on_click(lambda _: self._bulk_delete_clicked())
         for b in (self.select_all, self.select_none, self.delete_button):
             b.add_class("hg-quiet")
+        for b, name in ((self.select_all, "hg-select-all"), (self.select_none, "hg-select-none"),
+                        (self.zip_button, "hg-zip"), (self.delete_button, "hg-delete-selected")):
+            b.add_class(name)
         self.count = w.HTML()
         self.count.add_class("hg-muted")
         self.message = w.HTML()

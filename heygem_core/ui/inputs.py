@@ -46,6 +46,7 @@ class UploadBox:
         self.status.add_class("hg-upload-status")
         self.widget = w.VBox([w.HBox([self.upload, self.hint], layout=w.Layout(align_items="center")),
                               self.status])
+        self.widget.add_class(f"hg-upload-box-{kind}")
         self._pending = 0
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []

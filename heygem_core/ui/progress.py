@@ -161,6 +161,9 @@ class ProgressPanel:
         self.title.value = tr("progress", lang)
         self.cancel_button.description = tr("cancel", lang)
         self.cancel_button.layout.display = "" if view.state in ("running", "waiting") else "none"
+        running = view.state in ("running", "waiting")
+        if running != ("hg-running" in self.bar._dom_classes):   # stripes move while work is under way
+            (self.bar.add_class if running else self.bar.remove_class)("hg-running")
         bar_style = {"finished": "success" if view.ok == view.total else "warning"}.get(view.state, "info")
         if self.bar.bar_style != bar_style:
             self.bar.bar_style = bar_style

@@ -148,6 +148,9 @@ def voila_config(settings: ServeSettings, notebook: Path) -> dict:
             "file_denylist": FILE_DENYLIST,
             "show_tracebacks": False,
             "strip_sources": True,
+            # One kernel waits with the page already built: a visitor does not wait for a kernel to start.
+            "preheat_kernel": True,
+            "default_pool_size": 1,
         },
         "MappingKernelManager": {
             "cull_idle_timeout": settings.cull_idle_s,

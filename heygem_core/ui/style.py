@@ -65,6 +65,10 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
 .hg-name { font-weight: 600; }
 .hg-bar .progress { height: 12px; border-radius: 6px; background: #eef1f6; }
 .hg-bar .progress-bar { border-radius: 6px; transition: width .2s linear; }
+.hg-bar.hg-running .progress-bar { background-image: linear-gradient(45deg, rgba(255,255,255,.25) 25%,
+          transparent 25%, transparent 50%, rgba(255,255,255,.25) 50%, rgba(255,255,255,.25) 75%, transparent 75%,
+          transparent); background-size: 24px 24px; animation: hg-stripes 1s linear infinite; }
+@keyframes hg-stripes { from { background-position: 24px 0; } to { background-position: 0 0; } }
 .hg-items { border-collapse: collapse; width: 100%; font-size: 13px; margin-top: 4px; }
 .hg-items td { padding: 3px 6px; border-top: 1px solid var(--hg-line); vertical-align: top; }
 .hg-items td:first-child { width: 18px; color: var(--hg-muted); }
