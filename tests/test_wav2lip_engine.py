@@ -169,3 +169,23 @@ def test_generate_end_to_end(tmp_path, face_clip, options):
         # the random generator paints the mouth over: clearly different there
         mx = int(face[list(MOUTH_CORNERS), 0].mean())
         assert np.abs(a[mouth_y - 3:mouth_y + 4, mx - 3:mx + 4] - b[mouth_y - 3:mouth_y + 4, mx - 3:mx + 4]).mean() > 3
+
+
+def test_colour_is_matched_to_the_frame(engine, clip):
+    frames, faces = clip
+
+    def colour_error(patch, frame):
+        x0, y0, x1, y1 = patch.box
+        inside = patch.mask > 0.5
+        return np.abs(patch.pixels[inside].mean(0) - frame[y0:y1, x0:x1][inside].mean(0)).max()
+
+    matched = engine.synthesize(frames[:1], faces[:1], [12])[0]
+    options = engine.options
+    try:
+        engine.options = options.replace(color_match=False)
+        raw = engine.synthesize(frames[:1], faces[:1], [12])[0]
+    finally:
+        engine.options = options
+    assert raw.box == matched.box
+    # the random generator paints a flat grey; matched, its mean colour is the skin's
+    assert colour_error(matched, frames[0]) < 6 < colour_error(raw, frames[0])

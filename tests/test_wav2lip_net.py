@@ -7,7 +7,7 @@ import torch
 
 from heygem_core.engines import wav2lip_net
 from heygem_core.engines.wav2lip_net import (InferenceGenerator, Wav2LipGenerator, fuse_batchnorm,
-                                             load_generator, native_bf16, read_state_dict,
+                                             load_generator, native_bf16, onednn_blocks, read_state_dict,
                                              save_random_checkpoint)
 from heygem_core.errors import CheckpointError
 
@@ -157,6 +157,21 @@ def test_batchnorm_folding_is_exact(generator):
     assert torch.allclose(got, expected, atol=1e-5)
 
 
+@pytest.mark.skipif(not torch.backends.mkldnn.is_available(), reason="PyTorch built without oneDNN")
+def test_onednn_blocks_are_exact(generator):
+    import copy
+
+    fused = fuse_batchnorm(copy.deepcopy(generator)).to(memory_format=torch.channels_last)
+    blocks = onednn_blocks(copy.deepcopy(fused))
+    assert not any(isinstance(m, (wav2lip_net.Conv, wav2lip_net.Up)) for m in blocks.modules())
+    x = torch.rand(3, 6, 96, 96).contiguous(memory_format=torch.channels_last)
+    mel = (torch.rand(3, 1, 80, 16) * 8 - 4).contiguous(memory_format=torch.channels_last)
+    with torch.inference_mode():
+        assert torch.allclose(blocks(mel, x), generator(mel, x), atol=1e-5)
+    with pytest.raises(ValueError, match="fuse_batchnorm"):
+        onednn_blocks(copy.deepcopy(generator))
+
+
 def _eager_reference(model, crops, mel) -> np.ndarray:
     """The model input built by hand from the published recipe, run through the plain eager model."""
     face = crops.astype(np.float32).transpose(0, 3, 1, 2) / 255.0
@@ -168,9 +183,12 @@ def _eager_reference(model, crops, mel) -> np.ndarray:
     return out.transpose(0, 2, 3, 1) * 255.0
 
 
-def test_inference_fp32_matches_eager(wav2lip_checkpoint, generator, batch):
+@pytest.mark.parametrize("fused_kernels", [False, True], ids=["eager", "onednn"])
+def test_inference_fp32_matches_eager(wav2lip_checkpoint, generator, batch, fused_kernels):
     crops, mel = batch
-    fast = InferenceGenerator(load_generator(wav2lip_checkpoint), "cpu", "fp32")
+    fast = InferenceGenerator(load_generator(wav2lip_checkpoint), "cpu", "fp32", fused_kernels=fused_kernels)
+    if fused_kernels and torch.backends.mkldnn.is_available():
+        assert fast.kernels == "onednn"
     out = fast(crops, mel)
     assert out.shape == (4, 96, 96, 3) and out.dtype == np.uint8
     assert np.abs(out - _eager_reference(generator, crops, mel)).max() <= 0.5 + 1e-3   # rounding only
@@ -182,6 +200,7 @@ def test_bf16_path_is_kept_only_within_tolerance(wav2lip_checkpoint, generator, 
     crops, mel = batch
     reference = _eager_reference(generator, crops, mel)
     fast = InferenceGenerator(load_generator(wav2lip_checkpoint), "cpu", "bf16")
+    assert not fast.checked
     first = fast(crops, mel)     # checked against fp32 on this first batch, which is returned exactly
     assert fast.precision == "bf16" and fast.checked
     assert np.abs(first - reference).max() <= 0.5 + 1e-3
@@ -192,5 +211,5 @@ def test_bf16_path_is_kept_only_within_tolerance(wav2lip_checkpoint, generator, 
     monkeypatch.setattr(wav2lip_net, "MAX_DEVIATION", 0.0)   # a checkpoint that would not tolerate bf16
     strict = InferenceGenerator(load_generator(wav2lip_checkpoint), "cpu", "bf16")
     strict(crops, mel)
-    assert strict.precision == "fp32"
+    assert (strict.precision, strict.kernels) == ("fp32", "eager")
     assert np.abs(strict(crops, mel) - reference).max() <= 0.5 + 1e-3

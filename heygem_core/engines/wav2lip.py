@@ -84,30 +84,32 @@ class Wav2LipEngine:
             crops = np.stack([_crop(frames[k], box) for k, box in chunk])
             mel = mel_windows(self._mel, [indices[k] for k, _ in chunk], self._fps)
             generated = self.generator(crops, mel)
-            for (k, box), face96 in zip(chunk, generated):
-                patches[k] = self._patch(frames[k], np.asarray(faces[k], np.float32), box, face96)
+            for j, ((k, box), face96) in enumerate(zip(chunk, generated)):
+                patches[k] = self._patch(np.asarray(faces[k], np.float32), box, face96, crops[j])
         return patches
 
-    def _patch(self, frame: np.ndarray, face: np.ndarray, box, face96: np.ndarray) -> Patch | None:
+    def _patch(self, face: np.ndarray, box, face96: np.ndarray, crop96: np.ndarray) -> Patch | None:
         x0, y0, x1, y1 = box
-        pixels = cv2.resize(face96, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
+        w, h = x1 - x0, y1 - y0
         feather = self.options.mask_feather * float(np.ptp(face[:, 0]))
         polygon = lower_face_polygon(face, box, feather)
         if polygon is None:
             return None
         mask = feathered_mask(polygon, box, feather)
         np.clip(mask, 0.0, 1.0, out=mask)   # the blur can overshoot 1 by a rounding error
+        if self.options.color_match:
+            # matched at the model's 96 px: the same colour statistics at a fraction of the cost of the box
+            mask96 = cv2.resize(mask, (FACE_SIZE, FACE_SIZE), interpolation=cv2.INTER_AREA)
+            face96 = match_color(face96, crop96, mask96)
         rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
         if rows.size == 0:
             return None
+        pixels = cv2.resize(face96, (w, h), interpolation=cv2.INTER_LINEAR)
         # keep only the rows and columns the mask touches: less to blend, and the patch says where it acts
         r0, r1, c0, c1 = rows[0], rows[-1] + 1, cols[0], cols[-1] + 1
-        pixels, mask = pixels[r0:r1, c0:c1], np.ascontiguousarray(mask[r0:r1, c0:c1])
+        pixels, mask = pixels[r0:r1, c0:c1], mask[r0:r1, c0:c1]
         out_box = (x0 + int(c0), y0 + int(r0), x0 + int(c1), y0 + int(r1))
-        if self.options.color_match:
-            reference = frame[out_box[1]:out_box[3], out_box[0]:out_box[2]]
-            pixels = match_color(pixels, reference, mask)
-        return Patch(out_box, np.ascontiguousarray(pixels), mask)
+        return Patch(out_box, np.ascontiguousarray(pixels), np.ascontiguousarray(mask))
 
 
 def crop_box(face: np.ndarray, shape, options: LipSyncOptions) -> tuple[int, int, int, int] | None:
