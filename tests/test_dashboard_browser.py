@@ -131,10 +131,10 @@ def store(root: Path):
     return Workspace(root).store
 
 
-def history_cards(page) -> list[tuple[str, str]]:
-    titles = visible(page, ".hg-history-card .hg-card-title").all_inner_texts()
-    metas = visible(page, ".hg-history-card .hg-meta").all_inner_texts()
-    return list(zip(titles, metas))
+def history_cards(page) -> list[tuple[str, ...]]:
+    """(name, speech, date · length · score) of each card on show, in order."""
+    return [tuple(card.locator(".hg-card-title, .hg-meta").all_inner_texts())
+            for card in visible(page, ".hg-history-card").all()]
 
 
 # -- the visit --------------------------------------------------------------------------------------------
@@ -209,7 +209,9 @@ def test_history_shows_both_results_with_thumbnails_and_plays_one(server, page):
                            timeout=15_000)
     cards = history_cards(page)
     assert [c[0] for c in cards] == ["ben.mp4", "anna.mp4"]
-    assert all(re.search(r"talk\.wav · \d{4}-\d\d-\d\d \d\d:\d\d · 0:02 · sync -?\d\.\d\d", m) for _, m in cards)
+    for _, speech, details in cards:
+        assert speech == "♪ talk.wav"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d · 0:02 · sync -?\d\.\d\d", details), details
     # Thumbnails (the posters) are real JPEGs streamed from the workspace.
     posters = page.eval_on_selector_all(".hg-history-card video", "vs => vs.map(v => v.poster)")
     for url in posters:
@@ -269,7 +271,7 @@ def test_history_survives_reload_and_server_restart(server, page, root):
     open_app(page, server.local_url)
     tab(page, 2)
     page.wait_for_function("() => document.querySelectorAll('.hg-history-card').length === 3", timeout=15_000)
-    assert history_cards(page) == [(t, m.replace("sync", "口型同步")) for t, m in before]   # back in Chinese
+    assert history_cards(page) == [(t, a, d.replace("sync", "口型同步")) for t, a, d in before]  # in Chinese
     english(page)
     assert history_cards(page) == before
 
