@@ -30,9 +30,10 @@ APP = ".hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab"
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     files = make_media(tmp_path_factory.mktemp("browser_media"))
-    big = files["big"].with_name("huge.mp4")      # 13 MiB: over the 12 MiB limit, over Tornado's default too
-    big.write_bytes(b"\0" * (13 * 2**20))
-    files["huge"] = big
+    for name, mib in (("huge", 13), ("eleven", 11)):   # over the 12 MiB limit / under it, but over the 10 MiB
+        path = files["big"].with_name(f"{name}.mp4")    # a websocket message may carry by default
+        path.write_bytes(b"\0" * (mib * 2**20))
+        files[name] = path
     return files
 
 
@@ -125,6 +126,16 @@ def no_traceback(page) -> None:
     assert "Traceback" not in body and "Error:" not in body.replace("Something went wrong", "")
 
 
+def _copies(media, n: int) -> list[Path]:
+    out = []
+    for i in range(n):
+        path = media["eleven"].with_name(f"eleven_{i}.mp4")
+        if not path.exists():
+            path.write_bytes(media["eleven"].read_bytes())
+        out.append(path)
+    return out
+
+
 def store(root: Path):
     from heygem_core.jobs import Workspace
 
@@ -151,11 +162,16 @@ def test_page_renders_its_tabs_in_both_languages(server, page):
 
 def test_bad_uploads_get_a_message_and_nothing_is_queued(server, page, media, root):
     tab(page, 1)
-    choose_files(page, ".hg-upload-video", [media["broken"], media["notes"], media["huge"]])
-    status = wait_text(page, ".hg-upload-box-video .hg-upload-status", r"huge\.mp4.*limit", timeout=60)
+    # Too big: refused in the browser before it is sent, the other files still go.
+    choose_files(page, ".hg-upload-video", [media["broken"], media["notes"], media["huge"], media["eleven"]])
+    status = wait_text(page, ".hg-upload-box-video .hg-upload-status", r"eleven\.mp4: cannot be used", timeout=60)
     assert re.search(r"broken\.mp4: cannot be used \(.+\)", status), status
     assert "notes.txt: unsupported file type .txt" in status
     assert "huge.mp4 is 13 MB, over the 12 MB limit" in status
+    # More than one websocket message may carry (4 × the limit) in one go: refused whole, with a message.
+    choose_files(page, ".hg-upload-video", [media["eleven"], *_copies(media, 4)])
+    status = wait_text(page, ".hg-upload-box-video .hg-upload-status", r"Too much at once")
+    assert "Too much at once (5 files, 55 MB); up to 48 MB can be sent together" in status
     visible(page, ".hg-start-batch").click()
     wait_text(page, ".hg-action-message", r"Upload or pick a speech audio first")
     assert store(root).list_jobs() == []

@@ -138,6 +138,8 @@ class Dashboard:
     def set_lang(self, lang: str) -> None:
         lang = lang if lang in LANGS else normalise_lang(lang)
         self.lang = lang
+        for other in LANGS:        # the page's own scripts read the language from this class
+            (self.widget.add_class if other == lang else self.widget.remove_class)(f"hg-lang-{other}")
         if self.lang_switch.value != lang:
             self.lang_switch.value = lang
         self.brand.value = f"<h1>{html.escape(tr('title', lang))}</h1><p>{html.escape(tr('subtitle', lang))}</p>"

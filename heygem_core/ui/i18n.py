@@ -31,6 +31,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "upload_ok": ("✓ {name}（{size}）已就绪", "✓ {name} ({size}) is ready"),
     "bad_type": ("{name}：不支持的文件类型 {ext}。请使用 {exts}", "{name}: unsupported file type {ext}. Use {exts}"),
     "too_big": ("{name} 大小为 {size}，超过上限 {limit}", "{name} is {size}, over the {limit} limit"),
+    "too_much": ("一次选择的文件太多（{n} 个，共 {size}），一次最多发送 {cap}：请分几次上传。",
+                 "Too much at once ({n} files, {size}); up to {cap} can be sent together: upload them in smaller groups."),
     "empty_file": ("{name}：文件是空的", "{name}: the file is empty"),
     "unreadable": ("{name}：无法读取（{reason}）", "{name}: cannot be used ({reason})"),
     "no_audio_stream": ("没有可用的音轨", "no usable sound"),
