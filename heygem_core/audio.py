@@ -26,6 +26,9 @@ AUDIO_EXTS = SOUND_EXTS + VIDEO_EXTS
 # Decoded length beyond the declared duration that is treated as codec padding and cut. Larger excesses
 # mean the declared duration is an estimate (e.g. an MP3 without a header), so nothing is cut.
 _MAX_PADDING_S = 0.1
+# Containers whose stated length is exact (not estimated from the bit rate): decoding much less than it
+# means the file was cut short.
+_EXACT_LENGTH_FORMATS = ("wav", "flac", "mov,mp4,m4a,3gp,3g2,mj2", "aiff", "w64", "caf")
 
 
 @dataclass(frozen=True, eq=False)
@@ -100,7 +103,11 @@ def load_audio(path: str | Path, sample_rate: int | None = 16000, mono: bool = T
             raise InputError(p, "the audio stream declares no sample rate")
         samples = _decode(p, container, stream, rate)
         declared = _declared_duration(stream)
+        exact = container.format.name in _EXACT_LENGTH_FORMATS
 
+    missing = _wav_missing_bytes(p) if container.format.name == "wav" else 0
+    if missing:
+        raise InputError(p, f"truncated: {missing} bytes of sound its header announces are missing")
     n = samples.shape[1]
     if n == 0:
         raise InputError(p, "the audio stream is empty (no samples decoded)")
@@ -108,6 +115,11 @@ def load_audio(path: str | Path, sample_rate: int | None = 16000, mono: bool = T
         want = int(round(declared * rate))
         if 0 < want < n <= want + _MAX_PADDING_S * rate:
             samples = samples[:, :want]  # codec padding after the last real sample
+        elif n < want - max(0.05 * rate, 0.01 * want):
+            if exact:
+                raise InputError(p, f"truncated or damaged: holds {n / rate:.2f} s of the {declared:.2f} s "
+                                    f"its header states")
+            log.warning("%s: decoded %.2f s, the header estimates %.2f s", p, n / rate, declared)
     if mono:
         samples = samples.mean(axis=0) if samples.shape[0] > 1 else samples[0]
     log.debug("decoded %s: %d samples at %d Hz (native %s Hz)", p, samples.shape[-1], rate, native)
@@ -144,6 +156,23 @@ def _decode(p: Path, container, stream, rate: int) -> np.ndarray:
     if not chunks:
         return np.zeros((max(1, stream.channels or 1), 0), np.float32)
     return np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
+
+
+def _wav_missing_bytes(p: Path) -> int:
+    """How many bytes short of its ``data`` chunk's stated size a WAV file is (FFmpeg silently reads what
+    is there). 0 when complete or when the header leaves the size open, as streaming writers do."""
+    with open(p, "rb") as f:
+        head = f.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return 0
+        while len(chunk := f.read(8)) == 8:
+            size = int.from_bytes(chunk[4:], "little")
+            if chunk[:4] == b"data":
+                if size in (0, 0xFFFFFFFF):
+                    return 0
+                return max(0, size - (p.stat().st_size - f.tell()))
+            f.seek(size + (size & 1), 1)
+    return 0
 
 
 def _declared_duration(stream) -> float | None:

@@ -28,12 +28,14 @@ import cv2
 import numpy as np
 
 from .audio import Audio
-from .video import SWS_FLAGS
+from .yuv import SWS_FLAGS
 
 log = logging.getLogger(__name__)
 
 #: Sample rates the AAC encoder takes; others are resampled to 48 kHz.
 AAC_RATES = (96000, 88200, 64000, 48000, 44100, 32000, 24000, 22050, 16000, 12000, 11025, 8000, 7350)
+X264_PRESETS = ("ultrafast", "superfast", "veryfast", "faster", "fast", "medium", "slow", "slower", "veryslow",
+                "placebo")
 _FINISH, _ABORT = object(), object()
 _AUDIO_STEP_S = 0.25  # sound is fed to the encoder in steps of this length, following the picture
 
@@ -65,6 +67,11 @@ class VideoWriter:
         AAC bit rate in bits per second.
     threaded : bool
         Encode on a background thread (default) or inside `write`.
+    queue_size : int
+        Frames that may wait for the background thread; `write` blocks when they are all taken.
+
+    Raises ``ValueError`` for bad settings and ``OSError`` for an unwritable folder at once, before any
+    frame is written. Always `close` it (or use ``with``): an unclosed writer leaves its temporary file.
     """
 
     def __init__(self, path: str | Path, width: int, height: int, fps: float, *, audio: Audio | None = None,
@@ -76,6 +83,8 @@ class VideoWriter:
             raise ValueError(f"fps must be positive, got {fps}")
         if not 0 <= crf <= 51:
             raise ValueError(f"crf must be in 0..51, got {crf}")
+        if preset not in X264_PRESETS:
+            raise ValueError(f"unknown x264 preset {preset!r}; choose one of: {', '.join(X264_PRESETS)}")
         self.path = Path(path)
         self.temp = temp_path(self.path)
         self.width, self.height, self.fps = int(width), int(height), float(fps)
@@ -98,8 +107,8 @@ class VideoWriter:
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
             raise ValueError(f"expected a ({self.height}, {self.width}, 3) uint8 frame, "
                              f"got {frame.shape} {frame.dtype}")
-        if frame.shape[0] % 2 or frame.shape[1] % 2:
-            frame = cv2.copyMakeBorder(frame, 0, frame.shape[0] % 2, 0, frame.shape[1] % 2, cv2.BORDER_REPLICATE)
+        if self.height % 2 or self.width % 2:
+            frame = cv2.copyMakeBorder(frame, 0, self.height % 2, 0, self.width % 2, cv2.BORDER_REPLICATE)
         # from_ndarray copies, so the caller may reuse its array while the frame waits in the queue.
         vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
         if self._queue is None:
@@ -127,7 +136,11 @@ class VideoWriter:
             self.abort()
             raise
         self._closed = True
-        os.replace(self.temp, self.path)
+        try:
+            os.replace(self.temp, self.path)
+        except OSError:
+            self.temp.unlink(missing_ok=True)
+            raise
         log.info("wrote %s: %d frames, %.2f s", self.path, self.frames_written, self.frames_written / self.fps)
         return self.path
 
@@ -194,6 +207,9 @@ class _Encoder:
             self.sound: np.ndarray | None = None
             if audio is not None and audio.samples.shape[-1] > 0:
                 self._add_audio(audio, audio_bitrate)
+            # Open the encoders and the file now, so a bad setting or an unwritable folder fails here and
+            # not frames later on the encode thread.
+            self.container.start_encoding()
         except BaseException:
             self.discard()
             raise

@@ -1,8 +1,8 @@
 """FaceMesh landmark index sets (478 points, with refined lips, eyes and irises) and measures derived from them.
 
-Every contour is an ordered tuple of indices (index an array with ``lm[list(JAW)]``). "Right" and "left" are the subject's own sides, so on a
-frontal, non-mirrored picture the subject's right eye is on the image's left. Loops are listed once around
-without repeating the first point.
+Every contour is an ordered tuple of indices (index an array with ``lm[list(JAW)]``: a bare tuple would
+index dimensions). "Right" and "left" are the subject's own sides, so on a frontal, non-mirrored picture the
+subject's right eye is on the image's left. Loops are listed once around without repeating the first point.
 
 All measures accept one face ``(478, 2)`` or a stack ``(..., 478, 2)`` of faces and broadcast; NaN faces
 (frames without a face) give NaN.

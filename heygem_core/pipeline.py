@@ -14,6 +14,7 @@ import logging
 import queue
 import threading
 import time
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -23,12 +24,12 @@ import numpy as np
 from . import composite
 from .audio import AUDIO_EXTS, load_audio
 from .engines import Engine, get_engine
-from .errors import Cancelled, InputError
+from .errors import Cancelled, InputError, NoFaceError
 from .options import LipSyncOptions
 from .progress import Progress
 from .speech import SAMPLE_RATE, Speech
 from .timeline import output_frame_count, template_indices
-from .tracking import FaceTrack, track_video
+from .tracking import TrackBuilder, cache_path, cached_track
 from .video import IMAGE_EXTS, VIDEO_EXTS, FrameReader, probe_video
 from .encode import VideoWriter
 
@@ -103,10 +104,10 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
     timings["decode"] = time.perf_counter() - t
     report(Progress("decode", 1, 1))
 
-    # 4. face track
-    t = time.perf_counter()
-    track = track_video(info, options, cache_dir=track_cache, on_progress=report, should_stop=stop)
-    timings["face"] = time.perf_counter() - t
+    # 4. face track: from the cache, else built during the synthesis pass (one decode for both)
+    order = template_indices(n_out, info.frame_count, options.loop_mode)
+    need = int(order.max()) + 1 if len(order) else 0
+    track = cached_track(info, options, track_cache, need)
 
     # 5. engine
     engine = engine or get_engine(options)
@@ -114,27 +115,45 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
 
     # 6. synthesis, streamed
     t = time.perf_counter()
-    order = template_indices(n_out, info.frame_count, options.loop_mode)
-    with VideoWriter(out, info.width, info.height, info.fps, audio=sound, crf=options.crf,
-                     preset=options.preset, audio_bitrate=options.audio_bitrate) as writer:
+    face_s = 0.0
+    with ExitStack() as stack:
+        builder = None if track is not None else stack.enter_context(TrackBuilder(options, info.fps))
+        writer = stack.enter_context(VideoWriter(out, info.width, info.height, info.fps, audio=sound,
+                                                 crf=options.crf, preset=options.preset,
+                                                 audio_bitrate=options.audio_bitrate))
         batch = max(1, options.batch_size if options.engine == "wav2lip" else 8)
         for k0, frames, idxs in _batches(FrameReader(info), order, batch, stop):
-            faces = [track.face(j) for j in idxs]
+            if builder is not None:
+                tf = time.perf_counter()
+                for frame, j in zip(frames, idxs):
+                    if j == builder.count:          # first visit: the forward pass reaches every frame in order
+                        builder.add(frame)
+                faces = [builder.face(j) for j in idxs]
+                face_s += time.perf_counter() - tf
+            else:
+                faces = [track.face(j) for j in idxs]
             ks = list(range(k0, k0 + len(frames)))
             for frame, patch in zip(frames, engine.synthesize(frames, faces, ks)):
                 if patch is not None:
                     composite.apply(frame, patch)
                 writer.write(frame)
             report(Progress("synthesis", k0 + len(frames), n_out))
+        if builder is not None:
+            track = builder.finish()
+            if not track.found.any():     # raised inside the writer: nothing is left behind
+                raise NoFaceError(video, f"no face found in any of {len(track)} frames")
+            if track_cache is not None:
+                track.save(cache_path(info, options, track_cache))
         report(Progress("encode", 0, 1))
-    timings["synthesis"] = time.perf_counter() - t
+    timings["face"] = face_s
+    timings["synthesis"] = time.perf_counter() - t - face_s
     report(Progress("encode", 1, 1))
 
     seconds = time.perf_counter() - started
     result = GenerateResult(output=out, audio=str(audio), video=str(video), frames=n_out, fps=info.fps,
                             duration=n_out / info.fps, seconds=seconds, face_ratio=track.face_ratio,
                             engine=options.engine, options=options.to_dict(), stage_seconds=timings,
-                            track_from_cache=bool(getattr(track, "from_cache", False)))
+                            track_from_cache=track.from_cache)
     log.info("generated %s: %d frames in %.1f s (face %.0f%%)", out, n_out, seconds, 100 * track.face_ratio)
     return result
 

@@ -1,10 +1,6 @@
-"""Face tracking: 478 MediaPipe FaceMesh landmarks for every frame of a video, smoothed over time and cached
-by the file's content.
-
-Per frame, FaceMesh runs on a square crop around the face of the previous frame: its landmark projection
-assumes a square image, and the crop hands the model the face at the same size however large the frame and
-wherever the face is in it (past the frame's edge is black). With no face in the previous frame, face
-detection on the whole frame (then on square tiles of it, for small faces) finds one first.
+"""Face tracking of a whole video: ``FaceTrack`` (478 FaceMesh landmarks per frame, NaN where there is no
+face), ``track_frames`` for any sequence of frames, and ``track_video``, cached by the file's content and the
+settings. How one face is followed from frame to frame lives in ``face_tracker``.
 """
 from __future__ import annotations
 
@@ -18,24 +14,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-import cv2
 import numpy as np
 
 from .errors import Cancelled, InputError, NoFaceError
-from .landmarks import N_LANDMARKS, face_box
+from .face_tracker import FaceTracker
+from .landmarks import N_LANDMARKS
 from .options import LipSyncOptions
 from .progress import Progress
-from .smoothing import OneEuroFilter
 
 log = logging.getLogger(__name__)
 
 # Bump whenever a change makes the tracker give different landmarks: it is part of the cache key.
 TRACKER_VERSION = 2
-CROP_PAD = 1.7          # side of the square crop ÷ the larger side of the face box
-CROP_DEAD_BAND = 0.03   # the crop moves once a face-box edge has moved this share of the face size
-CROP_SIZE = 288         # pixels of the crop handed to FaceMesh (its model input is 192 px)
-DETECT_SIZE = 640       # the whole frame is shrunk and padded into a square this big for face detection
-TILE_EVERY = 5          # while no face is found, the tiled search runs on every this many frames
 PROGRESS_EVERY = 5      # frames between progress reports
 
 
@@ -100,207 +90,53 @@ class FaceTrack:
         return cls(landmarks, found, float(fps), int(width), int(height))
 
 
-def smoothing_filter(smoothing: float) -> OneEuroFilter | None:
-    """The landmark filter for ``options.track_smoothing`` in [0, 1]; None (raw landmarks) at 0.
-
-    As smoothing rises the rest cut-off falls from 8 Hz to 0.3 Hz and beta (cut-off gained per face width
-    per second of motion) from 80 to 20. At the default 0.5 a steady face's jitter is about halved while
-    the mouth-opening curve of real talking clips lags the raw one by about a tenth of a frame.
-    """
-    if smoothing <= 0:
-        return None
-    return OneEuroFilter(min_cutoff=8.0 * (0.3 / 8.0) ** smoothing, beta=80.0 * 0.25 ** smoothing,
-                        d_cutoff=4.0)
-
-
-def square_crop(frame: np.ndarray, center: tuple[float, float], side: float,
-                size: int) -> tuple[np.ndarray, float, float, float]:
-    """A ``size``² crop of the square of ``side`` pixels around ``center``; outside the frame is black.
-
-    Returns (crop (size, size, 3) uint8, x0, y0, scale): frame point = (x0, y0) + crop point · scale.
-    """
-    h, w = frame.shape[:2]
-    side_i = max(2, int(round(side)))
-    x0 = int(round(center[0] - side_i / 2))
-    y0 = int(round(center[1] - side_i / 2))
-    cx0, cy0 = max(x0, 0), max(y0, 0)
-    cx1, cy1 = min(x0 + side_i, w), min(y0 + side_i, h)
-    if cx1 <= cx0 or cy1 <= cy0:
-        region = np.zeros((side_i, side_i, 3), np.uint8)
-    else:
-        region = cv2.copyMakeBorder(frame[cy0:cy1, cx0:cx1], cy0 - y0, y0 + side_i - cy1, cx0 - x0,
-                                    x0 + side_i - cx1, cv2.BORDER_CONSTANT, value=(0, 0, 0))
-    interp = cv2.INTER_AREA if side_i > size else cv2.INTER_LINEAR
-    return cv2.resize(region, (size, size), interpolation=interp), float(x0), float(y0), side_i / size
-
-
-class FaceTracker:
-    """Follows one face through consecutive frames; ``update(frame)`` per frame, in order.
-
-    Holds MediaPipe graphs (slow to build, not thread-safe): make one per video and ``close()`` it, or use
-    it as a context manager.
-    """
+class TrackBuilder:
+    """A ``FaceTrack`` built one frame at a time, in order, so tracking can ride along another pass over the
+    frames (the pipeline's synthesis pass) instead of decoding the video once more. Use as a context
+    manager or call ``close()``; ``finish()`` returns the track of the frames added so far."""
 
     def __init__(self, options: LipSyncOptions | None = None, fps: float = 25.0):
-        import mediapipe as mp  # heavy: imported when tracking actually starts
+        self.options = options or LipSyncOptions()
+        self.fps = float(fps)
+        self._tracker = FaceTracker(self.options, fps)
+        self._rows: list[np.ndarray] = []
+        self._found: list[bool] = []
+        self._shape = (0, 0)
 
-        options = options or LipSyncOptions()
-        conf = options.face_confidence
-        # Static mode: the mesh finds the face in every crop anew. Its tracking mode places the region from
-        # its own previous landmarks, which lags a moving head and cut the lip gap short on real clips.
-        # Two faces at most, so that a second face entering the crop cannot displace the one followed.
-        self._mesh = mp.solutions.face_mesh.FaceMesh(
-            static_image_mode=True, max_num_faces=2, refine_landmarks=True, min_detection_confidence=conf)
-        # Full-range first (small, distant faces), then short-range (large, close faces).
-        self._detectors = [mp.solutions.face_detection.FaceDetection(model_selection=m,
-                                                                     min_detection_confidence=conf)
-                           for m in (1, 0)]
-        self._filter = smoothing_filter(options.track_smoothing)
-        self._dt = 1.0 / fps if fps > 0 else 1.0 / 25.0
-        self._prev: np.ndarray | None = None      # raw landmarks of the previous frame
-        self._last_box: np.ndarray | None = None  # the last face seen, kept over gaps to stay on one person
-        self._crop_box: np.ndarray | None = None  # face box the current crop is framed on
-        self._misses = 0                          # frames since a face was last found
-        self.detections = 0                       # full-frame detections run (for diagnostics)
+    @property
+    def count(self) -> int:
+        """Frames added so far; the next ``add`` is frame number ``count``."""
+        return len(self._rows)
+
+    def add(self, frame: np.ndarray) -> np.ndarray | None:
+        """Track the next frame; its landmarks (478, 2), or None when it has no face."""
+        if not self._rows:
+            self._shape = frame.shape[:2]
+        pts = self._tracker.update(frame)
+        self._found.append(pts is not None)
+        self._rows.append(_MISSING if pts is None else pts)
+        return pts
+
+    def face(self, i: int) -> np.ndarray | None:
+        return self._rows[i] if self._found[i] else None
+
+    def finish(self) -> FaceTrack:
+        log.debug("tracked %d frames, %d full-frame detections", self.count, self._tracker.detections)
+        landmarks = np.stack(self._rows) if self._rows else np.empty((0, N_LANDMARKS, 2), np.float32)
+        return FaceTrack(landmarks.astype(np.float32, copy=False), np.array(self._found, bool), self.fps,
+                         self._shape[1], self._shape[0])
 
     def close(self) -> None:
-        for graph in (self._mesh, *self._detectors):
-            graph.close()
+        self._tracker.close()
 
-    def __enter__(self) -> "FaceTracker":
+    def __enter__(self) -> "TrackBuilder":
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
 
-    def update(self, frame: np.ndarray) -> np.ndarray | None:
-        """Landmarks (478, 2) float32 of the followed face in ``frame`` (BGR uint8), or None."""
-        if frame.ndim == 2:
-            frame = cv2.cvtColor(frame, cv2.COLOR_GRAY2BGR)
-        raw = None
-        if self._prev is not None:
-            raw = self._mesh_in(*self._crop(frame, self._follow(face_box(self._prev))))
-        if raw is None:
-            box = self._detect(frame)
-            if box is not None:
-                raw = self._mesh_in(*self._crop(frame, box))
-            if raw is not None:
-                # Once more on a crop framed by the landmarks, as every following frame will be: the
-                # detector's box sits lower and tighter, and the first frame should not differ for it.
-                self._crop_box = face_box(raw)
-                framed = self._mesh_in(*self._crop(frame, self._crop_box))
-                raw = raw if framed is None else framed
-        if raw is None:
-            self._prev = self._crop_box = None
-            self._misses += 1
-            if self._filter is not None:
-                self._filter.reset()  # after a gap, start afresh instead of gliding from a stale face
-            return None
-        self._prev = raw
-        self._misses = 0
-        self._last_box = face_box(raw)
-        if self._filter is None:
-            return raw
-        x0, y0, x1, y1 = self._last_box
-        return self._filter(raw, self._dt, scale=max(x1 - x0, 1.0)).astype(np.float32)
 
-    # -- steps
-    def _follow(self, box: np.ndarray) -> np.ndarray:
-        """The crop box for the next frame: the previous one, unless the face has left its dead band.
-
-        Re-framing on every frame would feed the mesh's own noise back into its next crop: on identical
-        frames the landmarks then wobble by pixels instead of standing still.
-        """
-        old = self._crop_box
-        if old is not None:
-            size = max(old[2] - old[0], old[3] - old[1])
-            if np.abs(box - old).max() < CROP_DEAD_BAND * size:
-                return old
-        self._crop_box = box
-        return box
-
-    def _crop(self, frame: np.ndarray, box: np.ndarray):
-        x0, y0, x1, y1 = (float(v) for v in box)
-        side = CROP_PAD * max(x1 - x0, y1 - y0)
-        return square_crop(frame, ((x0 + x1) / 2, (y0 + y1) / 2), side, CROP_SIZE)
-
-    def _mesh_in(self, crop: np.ndarray, x0: float, y0: float, scale: float) -> np.ndarray | None:
-        result = self._mesh.process(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB))
-        if not result.multi_face_landmarks:
-            return None
-        faces = [np.array([(p.x, p.y) for p in f.landmark], np.float32) for f in result.multi_face_landmarks]
-        # The crop is centred on the face being followed: keep the face nearest its centre.
-        pts = min(faces, key=lambda f: float(np.linalg.norm(f.mean(axis=0) - 0.5)))
-        return pts * np.float32(CROP_SIZE * scale) + np.array([x0, y0], np.float32)
-
-    def _detect(self, frame: np.ndarray) -> np.ndarray | None:
-        """Box (x0, y0, x1, y1) of the face to follow, found in the whole frame, or None.
-
-        The whole frame first (full-range model, then short-range). When that finds nothing in a wide or
-        tall frame, square tiles along its long side, where a small face is larger in the model's input;
-        after the first miss only every ``TILE_EVERY``-th frame, so a long stretch without a face stays cheap.
-        """
-        self.detections += 1
-        h, w = frame.shape[:2]
-        long, short = max(w, h), min(w, h)
-        # One shrink for every pass: tiles of the short side's size come out DETECT_SIZE square.
-        small = _shrink(frame, DETECT_SIZE / short) if short > DETECT_SIZE else frame
-        scale = np.array([w / small.shape[1], h / small.shape[0]] * 2, np.float32)
-        boxes = self._detect_in(small, 0, 0, max(small.shape[:2]), self._detectors)
-        if boxes is None and long > 1.2 * short and self._misses % TILE_EVERY == 0:
-            side = min(small.shape[:2])
-            n = int(np.ceil(long / (0.75 * short)))  # overlapping, so a face on a seam is whole in one
-            found = []
-            for start in np.linspace(0, max(small.shape[:2]) - side, n).round().astype(int):
-                x0, y0 = (start, 0) if w > h else (0, start)
-                found.append(self._detect_in(small, x0, y0, side, self._detectors[:1]))
-            found = [b for b in found if b is not None]
-            boxes = np.concatenate(found) if found else None
-        return None if boxes is None else choose_face(boxes * scale, (h, w), self._last_box)
-
-    @staticmethod
-    def _detect_in(image: np.ndarray, x0: int, y0: int, side: int, detectors) -> np.ndarray | None:
-        """Face boxes (k, 4) in ``image`` pixels found in its square (x0, y0, side), or None."""
-        region = image[y0:y0 + side, x0:x0 + side]
-        rh, rw = region.shape[:2]
-        if max(rw, rh) != DETECT_SIZE:
-            region = _shrink(region, DETECT_SIZE / max(rw, rh))
-        sh, sw = region.shape[:2]
-        square = cv2.copyMakeBorder(region, 0, DETECT_SIZE - sh, 0, DETECT_SIZE - sw, cv2.BORDER_CONSTANT,
-                                    value=(0, 0, 0))
-        rgb = cv2.cvtColor(square, cv2.COLOR_BGR2RGB)
-        to_image = np.array([DETECT_SIZE * rw / sw, DETECT_SIZE * rh / sh] * 2, np.float32)
-        for detector in detectors:
-            result = detector.process(rgb)
-            if result.detections:
-                rel = [d.location_data.relative_bounding_box for d in result.detections]
-                boxes = np.array([(b.xmin, b.ymin, b.xmin + b.width, b.ymin + b.height) for b in rel], np.float32)
-                return boxes * to_image + np.array([x0, y0, x0, y0], np.float32)
-        return None
-
-
-def _shrink(image: np.ndarray, k: float) -> np.ndarray:
-    """``image`` resized by ``k``. A shrink halves first (fast and anti-aliased, where a non-integer
-    INTER_AREA shrink of a 1080p frame costs ~10 ms), then goes bilinear the rest of the way."""
-    h, w = image.shape[:2]
-    tw, th = max(1, round(w * k)), max(1, round(h * k))
-    while image.shape[1] >= 2 * tw and image.shape[0] >= 2 * th:
-        image = cv2.pyrDown(image)
-    return cv2.resize(image, (tw, th), interpolation=cv2.INTER_LINEAR)
-
-
-def choose_face(boxes: np.ndarray, shape: tuple[int, int], last_box: np.ndarray | None) -> np.ndarray:
-    """The box to follow among ``boxes`` (k, 4): the one nearest the last face seen, when there was one;
-    otherwise the largest, with faces far from the centre of the frame counting for less."""
-    boxes = np.asarray(boxes, np.float32)
-    centers = (boxes[:, :2] + boxes[:, 2:]) / 2
-    if last_box is not None:
-        last_center = (last_box[:2] + last_box[2:]) / 2
-        return boxes[int(np.argmin(np.linalg.norm(centers - last_center, axis=1)))]
-    h, w = shape[:2]
-    area = np.prod(np.clip(boxes[:, 2:] - boxes[:, :2], 0, None), axis=1)
-    off_center = np.linalg.norm((centers - [w / 2, h / 2]) / [w / 2, h / 2], axis=1) / np.sqrt(2)
-    return boxes[int(np.argmax(area * (1.0 - 0.5 * off_center)))]
+_MISSING = np.full((N_LANDMARKS, 2), np.nan, np.float32)
 
 
 def track_frames(frames: Iterable[np.ndarray], options: LipSyncOptions | None = None, *, fps: float = 25.0,
@@ -312,28 +148,17 @@ def track_frames(frames: Iterable[np.ndarray], options: LipSyncOptions | None = 
     (``track_video`` does, when no frame at all has one). ``total`` (when known) is only for progress.
     ``should_stop()`` is polled before every frame and raises ``Cancelled``.
     """
-    options = options or LipSyncOptions()
-    rows: list[np.ndarray] = []
-    found: list[bool] = []
-    width = height = 0
-    missing = np.full((N_LANDMARKS, 2), np.nan, np.float32)
-    with FaceTracker(options, fps) as tracker:
+    with TrackBuilder(options, fps) as builder:
         for i, frame in enumerate(frames):
             if should_stop is not None and should_stop():
                 raise Cancelled(f"face tracking stopped at frame {i}")
-            if i == 0:
-                height, width = frame.shape[:2]
-            pts = tracker.update(frame)
-            found.append(pts is not None)
-            rows.append(missing if pts is None else pts)
+            builder.add(frame)
             if on_progress is not None and (i + 1) % PROGRESS_EVERY == 0:
                 on_progress(Progress("face", i + 1, total or 0))
-        log.debug("tracked %d frames, %d full-frame detections", len(rows), tracker.detections)
-    n = len(rows)
-    if on_progress is not None and n % PROGRESS_EVERY:
-        on_progress(Progress("face", n, total or n))
-    landmarks = np.stack(rows) if rows else np.empty((0, N_LANDMARKS, 2), np.float32)
-    return FaceTrack(landmarks.astype(np.float32, copy=False), np.array(found, bool), float(fps), width, height)
+        n = builder.count
+        if on_progress is not None and n % PROGRESS_EVERY:
+            on_progress(Progress("face", n, total or n))
+        return builder.finish()
 
 
 def file_digest(path: str | Path, chunk: int = 1 << 20) -> str:
@@ -353,6 +178,34 @@ def cache_key(path: str | Path, options: LipSyncOptions, fps: float) -> str:
     return hashlib.blake2b(text.encode(), digest_size=16).hexdigest()
 
 
+def cache_path(info, options: LipSyncOptions, cache_dir: str | Path) -> Path:
+    return Path(cache_dir) / f"{cache_key(info.path, options, info.fps)}.npz"
+
+
+def cached_track(info, options: LipSyncOptions, cache_dir: str | Path | None, need: int | None = None
+                 ) -> FaceTrack | None:
+    """The cached track of ``info``'s video when it covers at least its first ``need`` frames (default: all).
+
+    A template used with a short speech track is only tracked as far as that speech reaches, and that
+    shorter track serves any later speech that is no longer."""
+    if cache_dir is None:
+        return None
+    path = cache_path(info, options, cache_dir)
+    if not path.exists():
+        return None
+    try:
+        track = FaceTrack.load(path)
+    except InputError as exc:
+        log.warning("ignoring unreadable face track cache: %s", exc)
+        return None
+    need = info.frame_count if need is None else need
+    if not need <= len(track) <= info.frame_count:
+        log.info("face track cache %s covers %d frames, %d needed", path.name, len(track), need)
+        return None
+    track.from_cache = True
+    return track
+
+
 def track_video(info, options: LipSyncOptions | None = None, *, cache_dir: str | Path | None = None,
                 on_progress: Callable[[Progress], None] | None = None,
                 should_stop: Callable[[], bool] | None = None) -> FaceTrack:
@@ -365,26 +218,26 @@ def track_video(info, options: LipSyncOptions | None = None, *, cache_dir: str |
     from .video import FrameReader
 
     options = options or LipSyncOptions()
-    cache_path = None
-    if cache_dir is not None:
-        cache_path = Path(cache_dir) / f"{cache_key(info.path, options, info.fps)}.npz"
-        if cache_path.exists():
-            try:
-                track = FaceTrack.load(cache_path)
-            except InputError as exc:
-                log.warning("ignoring unreadable face track cache: %s", exc)
-            else:
-                if len(track) == info.frame_count:
-                    track.from_cache = True
-                    return track
-                log.warning("ignoring face track cache %s: %d frames, video has %d", cache_path,
-                            len(track), info.frame_count)
-
+    track = cached_track(info, options, cache_dir)
+    if track is not None:
+        return track
     frames = (frame for _, frame in FrameReader(info).frames(range(info.frame_count)))
     track = track_frames(frames, options, fps=info.fps, total=info.frame_count, on_progress=on_progress,
                          should_stop=should_stop)
+    if len(track) != info.frame_count:
+        # The pipeline asks for every index below frame_count: never hand it a shorter track.
+        log.warning("%s: decoded %d frames, expected %d", info.path, len(track), info.frame_count)
+        track = _fit_length(track, info.frame_count)
     if not track.found.any():
         raise NoFaceError(info.path, f"no face found in any of {len(track)} frames")
-    if cache_path is not None:
-        track.save(cache_path)
+    if cache_dir is not None:
+        track.save(cache_path(info, options, cache_dir))
     return track
+
+
+def _fit_length(track: FaceTrack, n: int) -> FaceTrack:
+    """``track`` cut or padded with face-less frames to ``n`` frames."""
+    extra = max(0, n - len(track))
+    landmarks = np.concatenate([track.landmarks[:n], np.full((extra, N_LANDMARKS, 2), np.nan, np.float32)])
+    found = np.concatenate([track.found[:n], np.zeros(extra, bool)])
+    return FaceTrack(landmarks, found, track.fps, track.width, track.height)

@@ -16,29 +16,26 @@ hand it out reversed, holding at most ``memory_budget`` bytes of frames. Other j
 from __future__ import annotations
 
 import bisect
-import functools
 import logging
 import math
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 from typing import Iterable, Iterator
 
 import av
 import cv2
 import numpy as np
-from av.video.reformatter import Interpolation
 
 from .errors import InputError
 from .mediafile import IMAGE_EXTS, VIDEO_EXTS, check_file, open_container
+from .videoindex import VideoIndex, frame_bytes, index_video
+from .yuv import frame_to_bgr
 
 log = logging.getLogger(__name__)
 
 __all__ = ["VIDEO_EXTS", "IMAGE_EXTS", "VideoInfo", "probe_video", "FrameReader", "ReadStats"]
 
 DEFAULT_MEMORY_BUDGET = 256 * 2**20
-# swscale's fast paths shift colours by 1-2 levels per conversion; these flags make YUV <-> BGR unbiased.
-SWS_FLAGS = Interpolation.BILINEAR | Interpolation.ACCURATE_RND | Interpolation.FULL_CHR_H_INT
 _ROTATE = {90: cv2.ROTATE_90_CLOCKWISE, 180: cv2.ROTATE_180, 270: cv2.ROTATE_90_COUNTERCLOCKWISE}
 
 
@@ -60,9 +57,9 @@ class VideoInfo:
         Seconds from the first frame's start to the last frame's end.
     rotation : int
         Clockwise turn applied to the decoded picture for display: 0, 90, 180 or 270 (a phone's portrait
-        clip stored sideways says 90).
+        clip stored sideways says 90). Images report 0: their EXIF orientation is applied on decoding.
     codec : str
-        Decoder name ("h264", "hevc", …; "png", "jpeg", … for images).
+        Codec name ("h264", "hevc", "vp9", "av1", …; "png", "jpeg", … for images).
     is_image : bool
     has_audio : bool
         The container also carries a sound stream.
@@ -91,7 +88,10 @@ class ReadStats:
 
 
 def probe_video(path: str | Path, image_fps: float = 25.0) -> VideoInfo:
-    """Describe a video or still image without decoding more than its first frame.
+    """Describe a video or still image.
+
+    A video's packets are indexed in one pass over the file (cached per file version, so the
+    `FrameReader` that follows does not repeat it); only its first frame is decoded.
 
     Raises
     ------
@@ -106,10 +106,10 @@ def probe_video(path: str | Path, image_fps: float = 25.0) -> VideoInfo:
         h, w = image.shape[:2]
         codec = {".jpg": "jpeg", ".jpeg": "jpeg"}.get(p.suffix.lower(), p.suffix.lower()[1:])
         return VideoInfo(p, w, h, float(image_fps), 1, 1.0 / image_fps, 0, codec, True, False)
-    scan = _scan(p)
-    w, h = (scan.coded_h, scan.coded_w) if scan.rotation in (90, 270) else (scan.coded_w, scan.coded_h)
-    return VideoInfo(p, w, h, scan.fps, scan.frame_count, scan.end - scan.start, scan.rotation, scan.codec,
-                     False, scan.has_audio)
+    index = index_video(p)
+    w, h = (index.coded_h, index.coded_w) if index.rotation in (90, 270) else (index.coded_w, index.coded_h)
+    return VideoInfo(p, w, h, index.fps, index.frame_count, index.end - index.start, index.rotation,
+                     index.codec, False, index.has_audio)
 
 
 class FrameReader:
@@ -118,7 +118,8 @@ class FrameReader:
     Parameters
     ----------
     info : VideoInfo
-        From `probe_video`.
+        From `probe_video`. Frames are mapped onto ``info.fps``: a copy with another ``fps`` (and the
+        matching ``frame_count``) reads the clip resampled to that rate.
     memory_budget : int
         Most bytes of decoded frames held at once while reading backward.
 
@@ -131,7 +132,6 @@ class FrameReader:
         self.stats = ReadStats()
         self._image: np.ndarray | None = None
         self._cursor: _Cursor | None = None
-        self._last: tuple[int, np.ndarray] | None = None
 
     def frames(self, indices: Iterable[int]) -> Iterator[tuple[int, np.ndarray]]:
         """Yield ``(index, frame)`` for each index, in the order given.
@@ -185,15 +185,11 @@ class FrameReader:
     # -- internals
     def _open(self) -> "_Cursor":
         if self._cursor is None:
-            self._cursor = _Cursor(self.info, _scan(self.info.path), self.stats)
+            self._cursor = _Cursor(self.info, index_video(self.info.path), self.stats)
         return self._cursor
 
     def _forward(self, j: int) -> np.ndarray:
-        if self._last is not None and self._last[0] == j:
-            return self._last[1].copy()
-        frame = self._to_bgr(self._open().frame_at(j))
-        self._last = (j, frame)
-        return frame.copy()
+        return self._to_bgr(self._open().frame_at(j))  # a repeated index converts the held frame again
 
     def _backward(self, run: list[int]) -> Iterator[tuple[int, np.ndarray]]:
         """Serve a non-increasing run of indices block by block, each block decoded forward once."""
@@ -202,11 +198,11 @@ class FrameReader:
         while i < len(run):
             block = max(1, self.memory_budget // cursor.frame_bytes)
             self.stats.block_frames = block
-            top = run[i]
-            start = cursor.key_slot(top)          # decoding from here needs no frames before it
-            if top - start + 1 > block:           # the GOP is longer than the budget allows
-                start = top - block + 1
-            start = max(start, run[-1])
+            top, lowest = run[i], run[-1]
+            if top - lowest + 1 <= block:         # the rest of the run fits: one pass
+                start = lowest
+            else:                                 # the longest block that starts on a keyframe, if any
+                start = cursor.first_key_slot(top - block + 1, top)
             k = i
             while k < len(run) and run[k] >= start:
                 k += 1
@@ -216,13 +212,15 @@ class FrameReader:
                 yield j, self._to_bgr(held[j])
             del held
             i = k
-        self._last = None
 
     def _to_bgr(self, frame: av.VideoFrame) -> np.ndarray:
-        image = frame.to_ndarray(format="bgr24", src_colorspace=_colorspace(frame),
-                                 src_color_range=frame.color_range or None, interpolation=SWS_FLAGS)
+        image = frame_to_bgr(frame)
         rot = _ROTATE.get(self.info.rotation)
-        return cv2.rotate(image, rot) if rot is not None else np.ascontiguousarray(image)
+        if rot is not None:
+            image = cv2.rotate(image, rot)
+        if image.shape[:2] != (self.info.height, self.info.width):  # the stream changed size midway
+            image = cv2.resize(image, (self.info.width, self.info.height), interpolation=cv2.INTER_AREA)
+        return image
 
 
 # -- decoding -------------------------------------------------------------------------------------------
@@ -230,44 +228,48 @@ class FrameReader:
 class _Cursor:
     """A decoder positioned on the timeline: ``cur`` is on screen, ``nxt`` is the frame after it."""
 
-    def __init__(self, info: VideoInfo, scan: "_Scan", stats: ReadStats):
-        self.scan, self.stats, self.fps = scan, stats, info.fps
-        self.container = open_container(info.path)
-        self.stream = self.container.streams.video[scan.stream_index]
-        self.stream.thread_type = "AUTO"
+    def __init__(self, info: VideoInfo, index: VideoIndex, stats: ReadStats):
+        self.index, self.stats, self.fps = index, stats, info.fps
+        self.container = self.stream = None
         # Timestamps are rounded to the time base; a frame up to this late still counts as on time.
-        self.tol = min(0.6 * float(scan.time_base), 0.25 / self.fps)
-        # A generous guess (8-bit 4:4:4 with row padding) until a decoded frame gives the real size.
-        self.frame_bytes = (scan.coded_w + 64) * scan.coded_h * 3
+        self.tol = min(0.6 * float(index.time_base), 0.25 / self.fps)
+        self.frame_bytes = index.frame_bytes  # of the first frame; updated from the first frame decoded here
         self._sized = False
+        self._seekable = True
+        self._key_slots: list[int] | None = None
         self._gen: Iterator[tuple[float, av.VideoFrame]] | None = None
         self.cur: tuple[float, av.VideoFrame] | None = None
         self.nxt: tuple[float, av.VideoFrame] | None = None
 
     def time_of(self, j: int) -> float:
-        return self.scan.start + j / self.fps
+        return self.index.start + j / self.fps
 
-    def key_slot(self, j: int) -> int:
-        """First timeline index that shows the keyframe at or before index ``j`` (or a later frame)."""
-        ki = bisect.bisect_right(self.scan.key_times, self.time_of(j) + self.tol) - 1
-        if ki <= 0:
-            return 0
-        return max(0, min(j, math.ceil((self.scan.key_times[ki] - self.tol - self.scan.start) * self.fps)))
+    def first_key_slot(self, lo: int, hi: int) -> int:
+        """The first timeline index in ``[lo, hi]`` that shows a keyframe, else ``lo``.
+
+        Decoding from there needs nothing before it; a block starting at ``lo`` instead has to decode
+        from the keyframe before ``lo`` and throw those frames away.
+        """
+        if self._key_slots is None:
+            self._key_slots = [max(0, math.ceil((t - self.tol - self.index.start) * self.fps - 1e-9))
+                               for t in self.index.key_times]
+        k = bisect.bisect_left(self._key_slots, lo)
+        return self._key_slots[k] if k < len(self._key_slots) and self._key_slots[k] <= hi else lo
 
     def frame_at(self, j: int) -> av.VideoFrame:
         t = self.time_of(j)
         if self._gen is None or (self.cur is not None and t + self.tol < self.cur[0]):
             self._seek(t)
         elif self.nxt is not None:
-            ki = bisect.bisect_right(self.scan.key_times, t + self.tol) - 1
-            if ki >= 0 and self.scan.key_times[ki] > self.nxt[0] + self.tol:
+            ki = bisect.bisect_right(self.index.key_times, t + self.tol) - 1
+            if ki >= 0 and self.index.key_times[ki] > self.nxt[0] + self.tol:
                 self._seek(t)  # a keyframe lies ahead: jumping there skips decoding what is between
         while self.nxt is not None and self.nxt[0] <= t + self.tol:
             self.cur, self.nxt = self.nxt, self._next()
         if self.cur is None:  # the first frame starts after the timeline does: show it from the start
             self.cur, self.nxt = self.nxt, self._next()
         if self.cur is None:
-            raise InputError(self.scan.path, f"no frame could be decoded at {t:.3f} s")
+            raise InputError(self.index.path, f"no frame could be decoded at {t:.3f} s")
         return self.cur[1]
 
     def collect(self, slots: list[int]) -> dict[int, av.VideoFrame]:
@@ -278,158 +280,92 @@ class _Cursor:
         return {j: self.frame_at(j) for j in slots}
 
     def _key_ahead(self, t: float) -> bool:
-        ki = bisect.bisect_right(self.scan.key_times, t + self.tol) - 1
-        return ki >= 0 and self.nxt is not None and self.scan.key_times[ki] > self.nxt[0] + self.tol
+        ki = bisect.bisect_right(self.index.key_times, t + self.tol) - 1
+        return ki >= 0 and self.nxt is not None and self.index.key_times[ki] > self.nxt[0] + self.tol
 
     def _seek(self, t: float) -> None:
-        """Position the decoder so that ``cur`` becomes the last frame at or before ``t``."""
-        ki = bisect.bisect_right(self.scan.key_times, t + self.tol) - 1
+        """Position the decoder so that ``cur`` becomes the last frame at or before ``t``.
+
+        Some demuxers land on a packet that is not the keyframe asked for, or after it: frames before the
+        first decoded keyframe are dropped, and a landing past ``t`` is retried from the keyframe before.
+        A few (MPEG program streams) also mislabel the timestamps after a seek; once a keyframe shows up
+        at a time the index does not know, this file is read from the start whenever it has to go back.
+        The start itself is reached by reopening the file, which no demuxer gets wrong.
+        """
+        ki = bisect.bisect_right(self.index.key_times, t + self.tol) - 1
         while True:
-            if ki <= 0:
-                self.container.seek(self.scan.first_dts, stream=self.stream, backward=True, any_frame=False)
-            else:
-                ts = int(round(self.scan.key_times[ki] / float(self.scan.time_base)))
-                self.container.seek(ts, stream=self.stream, backward=True, any_frame=False)
             self.stats.seeks += 1
-            self._gen = self._decode()
-            self.cur, self.nxt = None, self._next()
-            # Some demuxers land after the keyframe asked for: step one keyframe back and try again.
-            if ki <= 0 or (self.nxt is not None and self.nxt[0] <= t + self.tol):
+            if ki <= 0 or not self._seekable:
+                self._reopen()
+                self._gen = self._decode()
+                self.cur, self.nxt = None, self._next()
                 return
-            log.debug("%s: seek to %.3f s landed at %s, retrying earlier", self.scan.path, t,
-                      self.nxt and round(self.nxt[0], 3))
+            if self.container is None:
+                self._reopen()
+            self.container.seek(self.index.key_seek[ki], stream=self.stream, backward=True, any_frame=False)
+            self._gen = self._decode()
+            first = self._next()
+            while first is not None and not first[1].key_frame and first[0] <= t + self.tol:
+                first = self._next()  # decoded from a non-key landing: not a clean picture
+            if first is not None and first[1].key_frame and first[0] <= t + self.tol:
+                if self._known_key(first[0]):
+                    self.cur, self.nxt = None, first
+                    return
+                log.info("%s: timestamps are unreliable after seeking; reading from the start instead",
+                         self.index.path)
+                self._seekable = False
+                continue
+            log.debug("%s: seek for %.3f s landed at %s, retrying from the keyframe before", self.index.path,
+                      t, first and round(first[0], 3))
             ki -= 1
+
+    def _known_key(self, t: float) -> bool:
+        keys = self.index.key_times
+        k = bisect.bisect_left(keys, t - self.tol)
+        return k < len(keys) and abs(keys[k] - t) <= self.tol
+
+    def _reopen(self) -> None:
+        if self.container is not None:
+            self.container.close()
+        self.container = open_container(self.index.path)
+        self.stream = self.container.streams.video[self.index.stream_index]
+        self.stream.thread_type = "AUTO"
 
     def _next(self) -> tuple[float, av.VideoFrame] | None:
         return next(self._gen, None) if self._gen is not None else None
 
     def _decode(self) -> Iterator[tuple[float, av.VideoFrame]]:
+        """Decoded frames with their presentation times (s). Damage ends the stream early, with a warning:
+        the last good frame then stays on screen."""
         last = None
         bad = 0
-        for packet in self.container.demux(self.stream):
-            try:
-                frames = packet.decode()
-            except av.error.InvalidDataError:
-                bad += 1
-                continue
-            for frame in frames:
-                t = float(frame.pts * self.stream.time_base) if frame.pts is not None else (
-                    (last + 1.0 / self.fps) if last is not None else self.scan.start)
-                last = t
-                self.stats.decoded += 1
-                if not self._sized:
-                    self.frame_bytes = max(1, sum(plane.buffer_size for plane in frame.planes))
-                    self._sized = True
-                yield t, frame
+        try:
+            for packet in self.container.demux(self.stream):
+                try:
+                    frames = packet.decode()
+                except av.error.InvalidDataError:
+                    bad += 1
+                    continue
+                for frame in frames:
+                    t = float(frame.pts * self.stream.time_base) if frame.pts is not None else (
+                        (last + 1.0 / self.fps) if last is not None else self.index.start)
+                    last = t
+                    self.stats.decoded += 1
+                    if not self._sized:
+                        self.frame_bytes = frame_bytes(frame)
+                        self._sized = True
+                    yield t, frame
+        except av.error.FFmpegError as exc:
+            log.warning("%s: video unreadable after %.2f s (%s)", self.index.path, last or 0.0, exc)
         if bad:
-            log.warning("%s: skipped %d damaged video packet(s)", self.scan.path, bad)
+            log.warning("%s: skipped %d damaged video packet(s)", self.index.path, bad)
 
     def close(self) -> None:
         self._gen = None
         self.cur = self.nxt = None
-        self.container.close()
-
-
-# -- probing --------------------------------------------------------------------------------------------
-
-@dataclass(frozen=True)
-class _Scan:
-    """One pass over a video's packets (no decoding beyond the first frame)."""
-
-    path: Path
-    stream_index: int
-    time_base: Fraction
-    first_dts: int
-    start: float                 # first presentation time (s)
-    end: float                   # end of the last frame (s)
-    key_times: list[float]       # presentation times of keyframes, ascending (s)
-    fps: float
-    frame_count: int
-    coded_w: int
-    coded_h: int
-    rotation: int
-    codec: str
-    has_audio: bool
-
-
-def _scan(path: Path) -> _Scan:
-    st = Path(path).stat()
-    return _scan_cached(str(path), st.st_size, st.st_mtime_ns)
-
-
-@functools.lru_cache(maxsize=16)
-def _scan_cached(path: str, size: int, mtime_ns: int) -> _Scan:
-    p = Path(path)
-    with open_container(p) as container:
-        streams = [s for s in container.streams.video if not (s.disposition & av.stream.Disposition.attached_pic)]
-        if not streams:
-            what = " (it holds only sound)" if container.streams.audio else ""
-            raise InputError(p, f"no video stream{what}")
-        stream = streams[0]
-        tb = stream.time_base or Fraction(1, 90000)
-        try:
-            codec = stream.codec_context.codec.canonical_name
-        except Exception:  # noqa: BLE001 - a codec this FFmpeg build does not know
-            raise InputError(p, "the video codec is not supported") from None
-        pts, ends, keys, first_dts = [], [], [], None
-        first: av.VideoFrame | None = None
-        try:
-            for packet in container.demux(stream):
-                if packet.size == 0 or packet.is_discard:
-                    if first is None:
-                        first = _first_frame(packet, first)
-                    continue
-                if first_dts is None and packet.dts is not None:
-                    first_dts = packet.dts
-                if packet.pts is not None:
-                    t = float(packet.pts * tb)
-                    pts.append(t)
-                    ends.append(t + float((packet.duration or 0) * tb))
-                    if packet.is_keyframe:
-                        keys.append(t)
-                if first is None:
-                    first = _first_frame(packet, first)
-        except av.error.FFmpegError as exc:
-            if first is None:
-                raise InputError(p, f"damaged or truncated video ({exc.strerror or exc})") from None
-            log.warning("%s: the video stops early at %.2f s (%s)", p, max(pts, default=0.0), exc)
-        if first is None:
-            raise InputError(p, f"no frame of the {codec} video could be decoded (damaged or truncated?)")
-        fps, count, start, end = _timing(stream, pts, ends)
-        position = list(container.streams.video).index(stream)
-        has_audio = bool(container.streams.audio)
-    rot = int(round(-(first.rotation or 0) / 90.0)) % 4 * 90
-    log.debug("scanned %s: %d packets, %d keyframes, %.3f fps, %d frames, rotation %d", p, len(pts),
-              len(keys), fps, count, rot)
-    return _Scan(p, position, tb, first_dts or 0, start, end, sorted(keys), fps, count, first.width,
-                 first.height, rot, codec, has_audio)
-
-
-def _first_frame(packet: av.Packet, first):
-    try:
-        frames = packet.decode()
-    except av.error.InvalidDataError:
-        return first
-    return frames[0] if frames else first
-
-
-def _timing(stream, pts: list[float], ends: list[float]) -> tuple[float, int, float, float]:
-    """(fps, frame_count, start, end) of the constant-rate timeline for these packet times."""
-    declared = stream.average_rate or stream.guessed_rate
-    declared = float(declared) if declared and 0 < float(declared) <= 1000 else None
-    ts = sorted(pts)
-    measured = None
-    if len(ts) >= 2 and ts[-1] > ts[0]:
-        measured = (len(ts) - 1) / (ts[-1] - ts[0])
-    if declared and (measured is None or abs(declared / measured - 1) < 0.01):
-        fps = declared
-    else:  # a variable rate, or a header that disagrees with the timestamps
-        fps = measured or declared or 25.0
-    if not ts:
-        return fps, 1, 0.0, 1.0 / fps
-    start = ts[0]
-    end = max(e if e > t else t + 1.0 / fps for t, e in zip(pts, ends))
-    return fps, max(1, int(round((end - start) * fps))), start, end
+        if self.container is not None:
+            self.container.close()
+            self.container = None
 
 
 def _read_image(p: Path) -> np.ndarray:
@@ -440,10 +376,3 @@ def _read_image(p: Path) -> np.ndarray:
         raise InputError(p, "not a readable image (damaged, truncated or not really a picture)")
     return image
 
-
-def _colorspace(frame: av.VideoFrame):
-    """The YUV matrix to decode with: the frame's own, else what players assume (BT.709 for HD)."""
-    cs = frame.colorspace
-    if cs in (None, 2):  # unspecified
-        return "ITU709" if frame.height >= 720 or frame.width >= 1280 else "ITU601"
-    return None

@@ -30,7 +30,8 @@ log = logging.getLogger(__name__)
 
 ENV_VAR = "HEYGEM_WEIGHTS"
 SUFFIX = ".pth"
-CHUNK = 1 << 20
+CHUNK = 1 << 20          # file reads
+NET_CHUNK = 1 << 16      # network reads: small enough for smooth progress
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 
 ProgressFn = Callable[[int, "int | None"], None]   # (bytes done, bytes total or None)
@@ -278,7 +279,7 @@ def _fetch(url: str, dest: Path, have: int, on_progress: ProgressFn | None, time
             total = int(length) if length and length.isdigit() else None
         with open(dest, mode) as fh:
             try:
-                while chunk := response.read(CHUNK):
+                while chunk := response.read(NET_CHUNK):
                     fh.write(chunk)
                     done += len(chunk)
                     if on_progress:

@@ -43,14 +43,15 @@ def sine(freq: float, seconds: float, sr: int, channels: int = 1, amp: float = 0
     return np.stack([tone / (c + 1) for c in range(channels)]).astype(np.float32)
 
 
-def write_audio(path: str | Path, samples: np.ndarray, sr: int, codec: str | None = None) -> Path:
+def write_audio(path: str | Path, samples: np.ndarray, sr: int, codec: str | None = None,
+                container_options: dict | None = None) -> Path:
     """Encode ``samples`` (shape ``(n,)`` or ``(channels, n)``, float in [-1, 1]) into ``path``."""
     path = Path(path)
     samples = np.atleast_2d(np.asarray(samples, np.float32))
     default_codec, fmt = AUDIO_CODECS[path.suffix.lower()]
     codec = codec or default_codec
     layout = "mono" if samples.shape[0] == 1 else "stereo"
-    with av.open(str(path), "w", format=fmt) as out:
+    with av.open(str(path), "w", format=fmt, options=container_options) as out:
         # FFmpeg's own Vorbis encoder is marked experimental; it is the one this build has.
         options = {"strict": "experimental"} if codec == "vorbis" else None
         stream = out.add_stream(codec, rate=sr, options=options)

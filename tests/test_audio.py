@@ -133,10 +133,27 @@ def test_truncated_m4a(tmp_path):
     _fails(mg.write_truncated(full, tmp_path / "cut.m4a", 0.5), "truncated")
 
 
-def test_truncated_wav_keeps_what_is_there(tmp_path):
-    full = mg.write_audio(tmp_path / "full.wav", mg.sine(440.0, 1.0, 16000), 16000)
-    audio = load_audio(mg.write_truncated(full, tmp_path / "cut.wav", 0.5))
-    assert audio.duration == pytest.approx(0.5, abs=0.01)
+@pytest.mark.parametrize("ext", [".wav", ".flac", ".m4a"])
+def test_truncated_file_whose_header_states_its_length(tmp_path, ext):
+    full = mg.write_audio(tmp_path / f"full{ext}", mg.sine(440.0, 1.0, 16000), 16000)
+    _fails(mg.write_truncated(full, tmp_path / f"cut{ext}", 0.6), "truncated")
+
+
+def test_truncated_m4a_with_its_index_first(tmp_path):
+    # With the index at the front the file opens, but the samples run out early.
+    full = mg.write_audio(tmp_path / "full.m4a", mg.sine(440.0, 2.0, 44100), 44100,
+                          container_options={"movflags": "+faststart"})
+    _fails(mg.write_truncated(full, tmp_path / "cut.m4a", 0.6), "truncated", "of the 2.00 s")
+
+
+def test_wav_with_open_ended_size_is_read_whole(tmp_path):
+    # Streaming writers leave the data size at 0xFFFFFFFF; that is not a truncated file.
+    path = mg.write_audio(tmp_path / "live.wav", mg.sine(440.0, 0.5, 16000), 16000)
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data")
+    data[at + 4:at + 8] = (0xFFFFFFFF).to_bytes(4, "little")
+    path.write_bytes(bytes(data))
+    assert load_audio(path).duration == pytest.approx(0.5, abs=1e-3)
 
 
 def test_video_without_sound(tmp_path):

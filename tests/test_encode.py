@@ -151,14 +151,36 @@ def test_closing_without_frames_is_an_error(tmp_path):
     assert list(tmp_path.iterdir()) == []
 
 
-def test_encoder_failure_reaches_the_caller(tmp_path):
-    # x264 rejects the preset when it opens, on the encode thread; the caller must hear of it.
-    writer = VideoWriter(tmp_path / "bad.mp4", 64, 48, FPS, preset="warp-speed")
-    with pytest.raises(av.error.FFmpegError):
-        for frame in mg.level_frames(10) * 3:
-            writer.write(frame)
-        writer.close()
-    writer.abort()
+def test_bad_settings_and_missing_folder_fail_at_once(tmp_path):
+    with pytest.raises(ValueError, match="veryfast"):
+        VideoWriter(tmp_path / "x.mp4", 64, 48, FPS, preset="warp-speed")
+    with pytest.raises(ValueError):
+        VideoWriter(tmp_path / "x.mp4", 64, 48, FPS, crf=60)
+    with pytest.raises(OSError):
+        VideoWriter(tmp_path / "no" / "such" / "folder.mp4", 64, 48, FPS)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("threaded", [True, False])
+def test_write_failure_on_the_encode_thread_reaches_the_caller(tmp_path, threaded):
+    # A real write error (as on a full disk): cap this process's file size while the writer runs.
+    resource = pytest.importorskip("resource")
+    import signal
+
+    old_handler = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # get EFBIG instead of being killed
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    noise = np.random.default_rng(0).integers(0, 256, (30, 48, 64, 3), dtype=np.uint8)
+    writer = VideoWriter(tmp_path / "big.mp4", 64, 48, FPS, crf=0, threaded=threaded)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, hard))
+    try:
+        with pytest.raises(OSError, match="too large"):
+            with writer:
+                for _ in range(10):
+                    for frame in noise:
+                        writer.write(frame)
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+        signal.signal(signal.SIGXFSZ, old_handler)
     assert list(tmp_path.iterdir()) == []
 
 

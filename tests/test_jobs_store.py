@@ -15,7 +15,7 @@ from heygem_core.errors import InputError
 from heygem_core.jobs import JobError, Workspace
 from heygem_core.jobs.export import export_zip
 from heygem_core.jobs.media import check_video, middle_frame, write_thumbnail
-from heygem_core.jobs.names import output_stem, safe_name
+from heygem_core.names import output_stem, safe_name
 from heygem_core.jobs.records import STAGE_WEIGHTS, item_percent, job_status
 from heygem_core.options import LipSyncOptions
 

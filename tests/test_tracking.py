@@ -9,7 +9,8 @@ from heygem_core.errors import Cancelled, InputError
 from heygem_core.options import LipSyncOptions
 from heygem_core.progress import Progress
 from heygem_core.smoothing import OneEuroFilter
-from heygem_core.tracking import FaceTrack, choose_face, smoothing_filter, square_crop, track_frames
+from heygem_core.face_tracker import choose_face, smoothing_filter, square_crop
+from heygem_core.tracking import FaceTrack, _fit_length, track_frames
 
 N = 24
 SIZE = (240, 270)
@@ -225,6 +226,13 @@ def test_track_file_round_trip_and_bad_files(tmp_path, raw_track):
         FaceTrack.load(tmp_path / "other.npz")
     with pytest.raises(InputError, match="no such file"):
         FaceTrack.load(tmp_path / "missing.npz")
+
+
+def test_a_track_is_fitted_to_the_frame_count(raw_track):
+    longer = _fit_length(raw_track, N + 3)
+    assert len(longer) == N + 3 and not longer.found[N:].any() and np.isnan(longer.landmarks[N:]).all()
+    np.testing.assert_array_equal(longer.landmarks[:N], raw_track.landmarks)
+    assert len(_fit_length(raw_track, 5)) == 5 and _fit_length(raw_track, 5).found.all()
 
 
 # -- whole videos (need heygem_core.video)

@@ -72,7 +72,7 @@ class ProceduralEngine:
         mask = np.clip(np.hypot(field[..., 0], field[..., 1]) * 4.0, 0.0, 1.0)
         mask[mask < 1.0 / 64] = 0.0        # a displacement this small changes no pixel: leave those exact
         if opening * geo.width > 1.0:
-            paint_cavity(pixels, mask, frame, target.polygon, sub, lm, geo, opening, self.options.teeth)
+            paint_cavity(pixels, mask, field, frame, target.polygon, sub, lm, geo, opening, self.options.teeth)
         return Patch(sub, pixels, mask)
 
 
@@ -336,12 +336,15 @@ def _smoothstep(t):
 # ---------------------------------------------------------------------------------------------------------
 # the inside of the mouth
 
-def paint_cavity(pixels: np.ndarray, mask: np.ndarray, frame: np.ndarray, polygon: np.ndarray, box,
-                 lm: np.ndarray, geo: MouthGeometry, opening: float, teeth: float) -> None:
-    """Fill the open mouth in place: dark and shaded, with a soft band of upper teeth under the upper lip.
+def paint_cavity(pixels: np.ndarray, mask: np.ndarray, field: np.ndarray, frame: np.ndarray,
+                 polygon: np.ndarray, box, lm: np.ndarray, geo: MouthGeometry, opening: float,
+                 teeth: float) -> None:
+    """Fill the open mouth in place where the template has no mouth interior to show: dark and shaded, with
+    a soft band of upper teeth under the upper lip.
 
-    Colours come from the frame's own lips so the inside suits the face and the light. Only the polygon's
-    bounding box is touched; ``pixels`` and ``mask`` cover ``box``."""
+    Where the warp already brings the template's own open mouth (real teeth, tongue) into the opening, that
+    is kept. Colours come from the frame's own lips so the inside suits the face and the light. Only the
+    polygon's bounding box is touched; ``pixels``, ``mask`` and ``field`` cover ``box``."""
     bx0, by0, bx1, by1 = box
     px0, py0 = np.floor(polygon.min(0)).astype(int) - 2
     px1, py1 = np.ceil(polygon.max(0)).astype(int) + 3
@@ -382,11 +385,26 @@ def paint_cavity(pixels: np.ndarray, mask: np.ndarray, frame: np.ndarray, polygo
         enamel = ((0.8 * np.array([222.0, 232.0, 240.0]) + 0.2 * lip) * light).astype(np.float32)
         inner += (enamel - inner) * tooth[..., None]
 
+    local = field[y0 - by0: y1 - by0, x0 - bx0: x1 - bx0]
+    cav = cav * (1.0 - template_interior(lm, xx + local[..., 0], yy + local[..., 1]))
     region = pixels[y0 - by0: y1 - by0, x0 - bx0: x1 - bx0]
     c3 = cav[..., None]
     region[:] = np.clip(region * (1.0 - c3) + inner * c3 + 0.5, 0, 255).astype(np.uint8)
     m = mask[y0 - by0: y1 - by0, x0 - bx0: x1 - bx0]
     np.maximum(m, cav, out=m)
+
+
+def template_interior(lm: np.ndarray, src_x: np.ndarray, src_y: np.ndarray) -> np.ndarray:
+    """How much each output pixel, sampled from the frame at (src_x, src_y), shows the template's own open
+    mouth: 1 deep inside its inner-lip outline, 0 on or outside it (the lips' inner edge is lip, not mouth)."""
+    poly = lm[list(L.INNER_LIPS)]
+    cx0, cy0 = np.floor(poly.min(0)).astype(int) - 2
+    cx1, cy1 = np.ceil(poly.max(0)).astype(int) + 3
+    inside = np.zeros((cy1 - cy0, cx1 - cx0), np.uint8)
+    cv2.fillPoly(inside, [np.round((poly - (cx0, cy0)) * 4).astype(np.int32)], 255, lineType=cv2.LINE_AA, shift=2)
+    inside = cv2.erode(inside, np.ones((3, 3), np.uint8))
+    return cv2.remap(inside.astype(np.float32) / 255.0, (src_x - cx0).astype(np.float32),
+                     (src_y - cy0).astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
 
 
 def _lip_colour(frame: np.ndarray, lm: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ import torch
 
 from ..composite import Patch, feathered_mask, match_color
 from ..errors import OptionsError
+from ..landmarks import CHIN, FACE_OVAL, NOSE_BRIDGE, SUBNASALE, face_box
 from ..options import LipSyncOptions
 from ..speech import Speech
 from ..weights import resolve_checkpoint
@@ -22,12 +23,6 @@ from .wav2lip_net import FACE_SIZE, InferenceGenerator, load_generator
 
 log = logging.getLogger(__name__)
 
-# FaceMesh indices: the face oval clockwise from the top of the forehead, the point under the nose.
-FACE_OVAL = (10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152, 148,
-             176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109)
-NOSE_BOTTOM = 2
-NOSE_BRIDGE = 168
-CHIN = 152
 MIN_BOX = 24  # faces smaller than this (pixels) carry too little detail for the model: left untouched
 
 
@@ -80,7 +75,7 @@ class Wav2LipEngine:
         for k, (frame, face) in enumerate(zip(frames, faces)):
             if face is None or not np.isfinite(face).all():
                 continue
-            box = face_box(face, frame.shape, self.options)
+            box = crop_box(face, frame.shape, self.options)
             if box is not None:
                 todo.append((k, box))
         step = self.options.batch_size
@@ -97,7 +92,11 @@ class Wav2LipEngine:
         x0, y0, x1, y1 = box
         pixels = cv2.resize(face96, (x1 - x0, y1 - y0), interpolation=cv2.INTER_LINEAR)
         feather = self.options.mask_feather * float(np.ptp(face[:, 0]))
-        mask = feathered_mask(lower_face_polygon(face, box, feather), box, feather)
+        polygon = lower_face_polygon(face, box, feather)
+        if polygon is None:
+            return None
+        mask = feathered_mask(polygon, box, feather)
+        np.clip(mask, 0.0, 1.0, out=mask)   # the blur can overshoot 1 by a rounding error
         rows, cols = np.nonzero(mask.any(axis=1))[0], np.nonzero(mask.any(axis=0))[0]
         if rows.size == 0:
             return None
@@ -111,13 +110,12 @@ class Wav2LipEngine:
         return Patch(out_box, np.ascontiguousarray(pixels), mask)
 
 
-def face_box(face: np.ndarray, shape, options: LipSyncOptions) -> tuple[int, int, int, int] | None:
-    """The crop the model sees: the landmarks' extent plus the option pads, clipped to the frame.
-
-    None when what is left inside the frame is too small to synthesise."""
+def crop_box(face: np.ndarray, shape, options: LipSyncOptions) -> tuple[int, int, int, int] | None:
+    """The crop the model sees: the landmarks' extent (forehead to chin, cheek to cheek) plus the option
+    pads, clipped to the frame. None when what is left inside the frame is too small to synthesise."""
     height, width = shape[:2]
-    x0, y0 = np.floor(np.min(face, axis=0))
-    x1, y1 = np.ceil(np.max(face, axis=0))
+    x0, y0, x1, y1 = face_box(face)
+    x0, y0, x1, y1 = np.floor(x0), np.floor(y0), np.ceil(x1), np.ceil(y1)
     x0, x1 = max(0, int(x0) - options.pad_left), min(width, int(x1) + 1 + options.pad_right)
     y0, y1 = max(0, int(y0) - options.pad_top), min(height, int(y1) + 1 + options.pad_bottom)
     if x1 - x0 < MIN_BOX or y1 - y0 < MIN_BOX:
@@ -125,16 +123,16 @@ def face_box(face: np.ndarray, shape, options: LipSyncOptions) -> tuple[int, int
     return x0, y0, x1, y1
 
 
-def lower_face_polygon(face: np.ndarray, box, feather: float) -> np.ndarray:
+def lower_face_polygon(face: np.ndarray, box, feather: float) -> np.ndarray | None:
     """Jaw line from cheek to cheek below the nose, closed across just under the nose [shape=(k, 2)].
 
     "Below" is measured along the face's own axis (nose bridge → chin), so a tilted head gets a tilted
     mask. The jaw points are pushed out by half the feather, so the mask is at full strength on the jaw
     line itself (the model may open the jaw a little past it), and the polygon is kept a feather inside the
     box, so the mask fades out before the synthesised pixels end."""
-    axis = face[CHIN] - face[NOSE_BRIDGE]
+    axis = face[CHIN] - face[NOSE_BRIDGE[0]]
     axis = axis / max(float(np.hypot(*axis)), 1e-6)
-    nose = face[NOSE_BOTTOM]
+    nose = face[SUBNASALE]
     oval = face[list(FACE_OVAL)]
     below = (oval - nose) @ axis > 0
     # FACE_OVAL starts at the forehead, so the part below the nose is one contiguous run: rotate it to start
@@ -142,6 +140,8 @@ def lower_face_polygon(face: np.ndarray, box, feather: float) -> np.ndarray:
     start = int(np.argmax(below & ~np.roll(below, 1)))
     order = np.roll(np.arange(len(FACE_OVAL)), -start)
     jaw = oval[order][below[order]]
+    if len(jaw) < 3:   # no jaw below the nose: landmarks too distorted to place a mask
+        return None
     centre = jaw.mean(axis=0)
     outward = jaw - centre
     outward /= np.maximum(np.linalg.norm(outward, axis=1, keepdims=True), 1e-6)

@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from ..errors import HeygemError, InputError
 from ..options import LipSyncOptions
-from .names import output_stem
+from ..names import output_stem
 from .records import (CANCELLED, DONE, FAILED, FINISHED, INTERRUPTED, PENDING, QUEUED, RUNNING, HistoryEntry,
                       ItemRecord, JobRecord, job_status)
 
@@ -383,6 +383,10 @@ class JobStore:
         with self._write() as tx:
             tx.execute("UPDATE items SET stage = ?, done = ?, total = ?, percent = ?, eta_s = ? "
                        "WHERE id = ? AND status = ?", (stage, done, total, percent, eta_s, item_id, RUNNING))
+
+    def data_version(self) -> int:
+        """Changes whenever another connection commits: a cheap "is there news?" check for polling."""
+        return self._con().execute("PRAGMA data_version").fetchone()[0]
 
     def stop_requested(self, item_id: str) -> bool:
         row = self._con().execute("SELECT stop, status FROM items WHERE id = ?", (item_id,)).fetchone()

@@ -27,6 +27,7 @@ from typing import Callable
 from ..errors import Cancelled, HeygemError
 from .lock import WorkerBusy, WorkerLock, worker_pid
 from .logfile import configure_log, log_context
+from .memory import MemoryKeeper
 from .records import CANCELLED, DONE, FAILED, INTERRUPTED
 from .runner import ItemProgress, StopCheck, run_item
 from .store import WorkItem
@@ -34,7 +35,7 @@ from .workspace import Workspace
 
 log = logging.getLogger("heygem_core.jobs.worker")  # also when run as __main__
 
-POLL_S = 0.1            # idle queue check: a read of one indexed row; keeps submit → start short
+POLL_S = 0.01           # idle check for new work (see Worker._wait_for_change)
 
 
 class _Inline:
@@ -71,6 +72,7 @@ class Worker:
         self.share = share
         self._job_cache: tuple[tuple, dict] | None = None
         self.items_run = 0
+        self.memory = None
 
     def stop(self) -> None:
         """Ask the worker to leave: the running item stops (and runs again next time), nothing new starts."""
@@ -82,6 +84,7 @@ class Worker:
         if not self._lock.acquire():
             raise WorkerBusy(self.ws.root, worker_pid(self.ws.root))
         previous = self._install_signals()
+        self.memory = MemoryKeeper()
         try:
             log.info("worker %d started for %s", os.getpid(), self.ws.root)
             self._recover()
@@ -108,7 +111,22 @@ class Worker:
             if self.idle_exit is not None and time.monotonic() - idle_since >= self.idle_exit:
                 log.info("worker idle for %.0f s, leaving", self.idle_exit)
                 return
-            self._stopping.wait(self.poll_s)
+            self.memory.when_idle()
+            self._wait_for_change()
+
+    def _wait_for_change(self, longest: float = 1.0) -> None:
+        """Sleep until another process commits to the store (a submit, a cancel), at most ``longest`` s.
+
+        SQLite's data_version costs a few microseconds, so checking it every ``poll_s`` (10 ms) keeps
+        submit → start short at no measurable cost. (No ``Event.wait`` here: the signal handlers set the
+        stop event, and an event waited on in the main thread can deadlock its own signal handler.)
+        """
+        version = self.store.data_version()
+        deadline = time.monotonic() + longest
+        while not self._stopping.is_set() and time.monotonic() < deadline:
+            time.sleep(self.poll_s)
+            if self.store.data_version() != version:
+                return
 
     def _recover(self) -> None:
         for item_id in self.store.recover():
@@ -122,7 +140,7 @@ class Worker:
     def _install_signals(self):
         if threading.current_thread() is not threading.main_thread():
             return None
-        handler = lambda signum, frame: (log.info("signal %d: stopping", signum), self.stop())  # noqa: E731
+        handler = lambda signum, frame: self.stop()  # noqa: E731 - no logging here: not signal-safe
         return {sig: signal.signal(sig, handler) for sig in (signal.SIGTERM, signal.SIGINT)}
 
     @staticmethod
@@ -148,7 +166,10 @@ class Worker:
                  item.audio_name, Path(item.output).name, item.attempts)
         t0 = time.monotonic()
         stop_check = StopCheck(self.store, item.id)
-        should_stop = lambda: self._stopping.is_set() or stop_check()  # noqa: E731
+        if isinstance(self.executor, _Inline):
+            should_stop = lambda: self._stopping.is_set() or stop_check()  # noqa: E731
+        else:
+            should_stop = stop_check    # travels to the executor (picklable); reads the cancel flag itself
         status, error, outcome = FAILED, None, None
         try:
             shared = self._shared(item) if self.share else {}
@@ -157,7 +178,7 @@ class Worker:
             outcome = future.result()
             status = DONE
         except Cancelled:
-            if self._stopping.is_set():
+            if self._stopping.is_set() and not self.store.stop_requested(item.id):
                 status, error = INTERRUPTED, "the worker was stopped while this item ran; it runs again"
             else:
                 status = CANCELLED
@@ -167,6 +188,9 @@ class Worker:
         except Exception as exc:
             error = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
             log.exception("item failed: %s", error)
+        except BaseException:   # the process is going down (SystemExit and the like): run it again later
+            status, error = INTERRUPTED, "the worker stopped while this item ran; it runs again"
+            raise
         finally:
             # Always leave a final state, as a papermill record does, whatever happened above.
             if status == DONE:
@@ -174,6 +198,8 @@ class Worker:
                                        score=outcome.score)
             else:
                 self.store.finish_item(item.id, status, error=error)
+        if self.memory is not None:
+            self.memory.after_item()
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         log.info("item %s in %.1f s (worker peak memory %.0f MB)", status, time.monotonic() - t0, peak_mb)
 

@@ -55,7 +55,8 @@ def main() -> None:
         cpu_ms = 1000 * (time.process_time() - cpu) / len(frames)  # all threads; steadier on a busy machine
         opening = L.mouth_opening(track.landmarks)
         h, w = frames[0].shape[:2]
-        print(f"{path.name}: {w}x{h}, {len(frames)} frames, {ms:.1f} ms/frame ({cpu_ms:.1f} ms CPU), face_ratio {track.face_ratio:.3f}, "
+        print(f"{path.name}: {w}x{h}, {len(frames)} frames, {ms:.1f} ms/frame ({cpu_ms:.1f} ms CPU), "
+              f"face_ratio {track.face_ratio:.3f}, "
               f"mouth opening median {np.nanmedian(opening):.3f} max {np.nanmax(opening):.3f}, "
               f"mouth width median {np.nanmedian(L.mouth_width(track.landmarks)):.1f} px")
         if args.png_dir:

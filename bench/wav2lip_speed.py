@@ -1,0 +1,125 @@
+"""Wav2Lip speed: the generator in plain eager fp32 vs. the engine's inference path, and end to end.
+
+    python bench/wav2lip_speed.py [--video CLIP] [--audio SPEECH] [--batch 32] [--json F]
+
+All numbers come from one run on one machine, so the ratios hold even when the absolute speed drifts (shared
+CPUs): eager and fast batches are timed alternately, and eager is timed again after the end-to-end run.
+The generator is a random checkpoint in the released layout (same shapes and cost as the real ones).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from heygem_core.engines.wav2lip_net import (InferenceGenerator, load_generator,  # noqa: E402
+                                             save_random_checkpoint)
+
+
+def _eager(model, crops: np.ndarray, mel: np.ndarray) -> np.ndarray:
+    """The upstream way: NCHW fp32, BatchNorm as separate layers, no inference tricks beyond no-grad."""
+    face = torch.from_numpy(crops).permute(0, 3, 1, 2).float() / 255.0
+    masked = face.clone()
+    masked[:, :, 48:] = 0
+    with torch.no_grad():
+        out = model(torch.from_numpy(mel), torch.cat((masked, face), dim=1).contiguous())
+    return (out * 255).round().clamp(0, 255).byte().permute(0, 2, 3, 1).numpy()
+
+
+def _timed(fn, batch: int) -> float:
+    t = time.perf_counter()
+    fn()
+    return batch / (time.perf_counter() - t)
+
+
+def measure(video: str | Path | None = None, audio: str | Path | None = None, *, batch_size: int = 32,
+            repeats: int = 3, checkpoint: str | Path | None = None, precision: str = "auto",
+            workdir: str | Path | None = None) -> dict:
+    """Generator-only frames/s (eager fp32 and the engine's path) and, with ``video``, end-to-end frames/s.
+
+    Returns a dict: ``eager_fps``, ``fast_fps``, ``fast_precision``, ``speedup``, ``max_abs_diff`` (fast vs
+    eager output, 0–255 levels), and with a video ``e2e_fps``, ``e2e_ratio`` (= e2e_fps / eager_fps, eager
+    averaged over the timings before and after), ``frames``, ``stage_seconds``, and ``e2e_fps_cached_track``
+    (a second run of the same template, its face track read from the cache as in a batch)."""
+    tmp = tempfile.TemporaryDirectory(prefix="heygem-bench-") if workdir is None else None
+    work = Path(workdir or tmp.name)
+    try:
+        ckpt = Path(checkpoint) if checkpoint else save_random_checkpoint(work / "wav2lip_random.pth")
+        eager = load_generator(ckpt)
+        fast = InferenceGenerator(load_generator(ckpt), "cpu", precision)
+        rng = np.random.default_rng(0)
+        crops = rng.integers(0, 256, (batch_size, 96, 96, 3), dtype=np.uint8)
+        mel = rng.uniform(-4, 4, (batch_size, 1, 80, 16)).astype(np.float32)
+
+        fast(crops, mel)                 # first call: the precision check, and one-off kernel set-up
+        reference = _eager(eager, crops, mel)
+        diff = np.abs(fast(crops, mel).astype(np.int16) - reference).max()
+        eager_fps, fast_fps = [], []
+        for _ in range(repeats):          # alternate, so that load from elsewhere hits both alike
+            eager_fps.append(_timed(lambda: _eager(eager, crops, mel), batch_size))
+            fast_fps.append(_timed(lambda: fast(crops, mel), batch_size))
+        result = {"batch_size": batch_size, "threads": torch.get_num_threads(),
+                  "eager_fps": statistics.median(eager_fps), "fast_fps": statistics.median(fast_fps),
+                  "fast_precision": fast.precision, "max_abs_diff": int(diff)}
+        result["speedup"] = result["fast_fps"] / result["eager_fps"]
+        if video is not None:
+            result.update(_end_to_end(video, audio, ckpt, batch_size, precision, work))
+            after = [_timed(lambda: _eager(eager, crops, mel), batch_size) for _ in range(repeats)]
+            result["eager_fps_after"] = statistics.median(after)
+            eager_mean = (result["eager_fps"] + result["eager_fps_after"]) / 2
+            result["e2e_ratio"] = result["e2e_fps"] / eager_mean
+            result["e2e_ratio_cached_track"] = result["e2e_fps_cached_track"] / eager_mean
+        return result
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+def _end_to_end(video, audio, ckpt: Path, batch_size: int, precision: str, work: Path) -> dict:
+    from heygem_core.demo import demo_speech_path
+    from heygem_core.engines.wav2lip import Wav2LipEngine
+    from heygem_core.options import LipSyncOptions
+    from heygem_core.pipeline import generate, prepare_speech
+
+    audio = audio or demo_speech_path()
+    options = LipSyncOptions(engine="wav2lip", checkpoint=str(ckpt), batch_size=batch_size)
+    engine = Wav2LipEngine(options, precision=precision)   # weights load once per batch of videos: not timed
+    speech = prepare_speech(audio)
+    cold = generate(audio, video, work / "e2e.mp4", options, speech=speech, engine=engine,
+                    track_cache=work / "tracks")
+    # the same template again (another speech of a batch): its face track now comes from the cache
+    warm = generate(audio, video, work / "e2e.mp4", options, speech=speech, engine=engine,
+                    track_cache=work / "tracks")
+    return {"video": str(video), "frames": cold.frames, "e2e_seconds": cold.seconds,
+            "e2e_fps": cold.frames / cold.seconds, "stage_seconds": cold.stage_seconds,
+            "e2e_fps_cached_track": warm.frames / warm.seconds}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--video", help="template clip for the end-to-end run (omit: generator only)")
+    parser.add_argument("--audio", help="speech for the end-to-end run (default: the packaged demo speech)")
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
+    parser.add_argument("--json", help="also write the result here")
+    args = parser.parse_args(argv)
+    result = measure(args.video, args.audio, batch_size=args.batch, repeats=args.repeats,
+                     precision=args.precision)
+    for key, value in result.items():
+        print(f"{key:>16}: {value:.2f}" if isinstance(value, float) else f"{key:>16}: {value}")
+    if args.json:
+        Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
