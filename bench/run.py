@@ -15,6 +15,7 @@ import argparse
 import importlib
 import json
 import platform
+import resource
 import sys
 import tempfile
 import time
@@ -28,7 +29,7 @@ from heygem_core.demo import demo_face_clip, demo_speech_path  # noqa: E402
 from heygem_core.encode import VideoWriter  # noqa: E402
 from heygem_core.options import LipSyncOptions  # noqa: E402
 from heygem_core.pipeline import generate, prepare_speech  # noqa: E402
-from heygem_core.tracking import track_video  # noqa: E402
+from heygem_core.tracking import cached_track, track_frames  # noqa: E402
 from heygem_core.video import FrameReader, probe_video  # noqa: E402
 
 GENERATE = """
@@ -38,23 +39,35 @@ generate(sys.argv[1], sys.argv[2], sys.argv[3])
 """ + RSS_SUFFIX
 
 
+def cpu_s() -> float:
+    """CPU seconds used so far by this process, all threads: a ratio of these holds on a busy machine."""
+    r = resource.getrusage(resource.RUSAGE_SELF)
+    return r.ru_utime + r.ru_stime
+
+
 def speed_row(video: Path, audio: Path, work: Path, options: LipSyncOptions) -> dict:
     cache = work / f"cache_{video.stem}"
     speech = prepare_speech(audio)
+    c0 = cpu_s()
     cold = generate(audio, video, work / f"{video.stem}_cold.mp4", options, speech=speech, track_cache=cache)
+    c1 = cpu_s()
     warm = generate(audio, video, work / f"{video.stem}_warm.mp4", options, speech=speech, track_cache=cache)
+    c2 = cpu_s()
     plain = plain_transcode(audio, video, work / f"{video.stem}_plain.mp4", options)
+    plain_cpu = cpu_s() - c2
     info = probe_video(video)
+    need = min(info.frame_count, warm.frames)                    # the frames the pipeline tracked
     t = time.perf_counter()
-    track_video(info, options)                                   # face stage, no cache
-    face_cold = time.perf_counter() - t
+    track_frames((f for _, f in FrameReader(info).frames(range(need))), options, fps=info.fps)
+    face_cold = time.perf_counter() - t                          # face stage on its own, decoding included
     t = time.perf_counter()
-    track_video(info, options, cache_dir=cache)                  # face stage, cached
+    assert cached_track(info, options, cache, need) is not None  # what the warm run used
     face_warm = time.perf_counter() - t
     return {
         "clip": clip_name(video), "size": f"{info.width}x{info.height}", "frames": warm.frames,
         "gen_s": warm.seconds, "fps": warm.frames / warm.seconds, "rtf": warm.seconds / warm.duration,
         "plain_s": plain, "ratio": warm.seconds / plain, "ratio_cold": cold.seconds / plain,
+        "cpu_ratio": (c2 - c1) / plain_cpu, "cpu_ratio_cold": (c1 - c0) / plain_cpu,
         "face_cold_s": face_cold, "face_warm_s": face_warm, "face_ratio": face_cold / max(face_warm, 1e-6),
     }
 

@@ -14,7 +14,7 @@ import logging
 import queue
 import threading
 import time
-from contextlib import ExitStack
+from contextlib import ExitStack, closing
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator
@@ -113,25 +113,29 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
     engine = engine or get_engine(options)
     engine.prepare(speech, info.fps, n_out)
 
-    # 6. synthesis, streamed
+    # 6. synthesis, streamed. Decoding and (on a cold cache) face tracking run on the reader thread, so they
+    # overlap the engine here and the encoder on its own thread.
     t = time.perf_counter()
-    face_s = 0.0
+    face_s = [0.0]
     with ExitStack() as stack:
         builder = None if track is not None else stack.enter_context(TrackBuilder(options, info.fps))
+
+        def face_of(j: int, frame: np.ndarray) -> np.ndarray | None:
+            if builder is None:
+                return track.face(j)
+            if j == builder.count:                 # first visit: the forward pass reaches every frame in order
+                tf = time.perf_counter()
+                builder.add(frame)
+                face_s[0] += time.perf_counter() - tf
+            return builder.face(j)
+
         writer = stack.enter_context(VideoWriter(out, info.width, info.height, info.fps, audio=sound,
                                                  crf=options.crf, preset=options.preset,
                                                  audio_bitrate=options.audio_bitrate))
         batch = max(1, options.batch_size if options.engine == "wav2lip" else 8)
-        for k0, frames, idxs in _batches(FrameReader(info), order, batch, stop):
-            if builder is not None:
-                tf = time.perf_counter()
-                for frame, j in zip(frames, idxs):
-                    if j == builder.count:          # first visit: the forward pass reaches every frame in order
-                        builder.add(frame)
-                faces = [builder.face(j) for j in idxs]
-                face_s += time.perf_counter() - tf
-            else:
-                faces = [track.face(j) for j in idxs]
+        # closed first on the way out, so the reader thread has stopped before the tracker is closed
+        batches = stack.enter_context(closing(_batches(FrameReader(info), order, face_of, batch, stop)))
+        for k0, frames, faces in batches:
             ks = list(range(k0, k0 + len(frames)))
             for frame, patch in zip(frames, engine.synthesize(frames, faces, ks)):
                 if patch is not None:
@@ -145,8 +149,8 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
             if track_cache is not None:
                 track.save(cache_path(info, options, track_cache))
         report(Progress("encode", 0, 1))
-    timings["face"] = face_s
-    timings["synthesis"] = time.perf_counter() - t - face_s
+    timings["face"] = face_s[0]                      # tracking time, overlapped with the synthesis
+    timings["synthesis"] = time.perf_counter() - t
     report(Progress("encode", 1, 1))
 
     seconds = time.perf_counter() - started
@@ -158,9 +162,10 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
     return result
 
 
-def _batches(reader: FrameReader, order: np.ndarray, size: int, stop: StopHook
-             ) -> Iterator[tuple[int, list[np.ndarray], list[int]]]:
-    """Template frames in output order, decoded on a thread into a bounded queue, grouped into batches."""
+def _batches(reader: FrameReader, order: np.ndarray, face_of: Callable, size: int, stop: StopHook
+             ) -> Iterator[tuple[int, list[np.ndarray], list]]:
+    """Template frames in output order with their faces (``face_of(index, frame)``), decoded and looked up
+    on a thread into a bounded queue, grouped into batches of ``size``."""
     q: queue.Queue = queue.Queue(maxsize=2 * size)
     done = object()
     quit_flag = threading.Event()
@@ -176,8 +181,8 @@ def _batches(reader: FrameReader, order: np.ndarray, size: int, stop: StopHook
 
     def produce():
         try:
-            for _, frame in reader.frames(order):
-                if not put(frame):
+            for j, frame in reader.frames(order):
+                if not put((frame, face_of(j, frame))):
                     return
             put(done)
         except BaseException as exc:  # surfaced in the consumer
@@ -189,17 +194,19 @@ def _batches(reader: FrameReader, order: np.ndarray, size: int, stop: StopHook
     try:
         while True:
             frames: list[np.ndarray] = []
+            faces: list = []
             while len(frames) < size:
                 item = q.get()
                 if item is done:
                     break
                 if isinstance(item, BaseException):
                     raise item
-                frames.append(item)
+                frames.append(item[0])
+                faces.append(item[1])
             if frames:
                 if stop():
                     raise Cancelled("stopped by request")
-                yield k, frames, [int(j) for j in order[k:k + len(frames)]]
+                yield k, frames, faces
                 k += len(frames)
             if len(frames) < size:
                 return
