@@ -24,6 +24,7 @@ import yaml
 
 from .errors import HeygemError, InputError, OptionsError
 from .mediafile import IMAGE_EXTS, VIDEO_EXTS
+from .names import output_name
 from .options import LipSyncOptions
 from .progress import Progress
 
@@ -155,7 +156,6 @@ def load_batch_params(path: str | Path) -> dict[str, Any]:
 def output_names(videos: list[BatchVideo], audio: str | Path) -> list[str | None]:
     """``<video>__<audio>.mp4`` for each video (as ``heygem generate`` names them); a name that would
     repeat within the batch gets ``-2``, ``-3``, … so no result overwrites another."""
-    from .cli.generate import output_name
 
     seen: dict[str, int] = {}
     names: list[str | None] = []

@@ -22,9 +22,10 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import composite
-from .audio import AUDIO_EXTS, load_audio
+from .audio import load_audio
 from .engines import Engine, get_engine
 from .errors import Cancelled, InputError, NoFaceError
+from .mediafile import check_file
 from .options import LipSyncOptions
 from .progress import Progress
 from .speech import SAMPLE_RATE, Speech
@@ -62,7 +63,6 @@ class GenerateResult:
 
 def prepare_speech(audio: str | Path) -> Speech:
     """Decode the speech track to 16 kHz mono once; features are memoised on the returned object."""
-    check_file(audio, AUDIO_EXTS + VIDEO_EXTS, "audio")
     decoded = load_audio(audio, sample_rate=SAMPLE_RATE, mono=True)
     if decoded.samples.size == 0 or decoded.duration <= 0:
         raise InputError(audio, "the audio track is empty (zero length)")
@@ -85,7 +85,7 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
     timings: dict[str, float] = {}
 
     # 1. inputs
-    check_file(video, VIDEO_EXTS + IMAGE_EXTS, "video")
+    check_file(video, VIDEO_EXTS + IMAGE_EXTS, "a video or an image")  # fail before decoding speech
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise InputError(out, "the output must be an .mp4 file")
@@ -156,19 +156,6 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
                             track_from_cache=track.from_cache)
     log.info("generated %s: %d frames in %.1f s (face %.0f%%)", out, n_out, seconds, 100 * track.face_ratio)
     return result
-
-
-def check_file(path: str | Path, exts: tuple[str, ...], what: str) -> None:
-    """Fail early with a one-line reason for a missing, empty or unsupported file."""
-    p = Path(path)
-    if not p.exists():
-        raise InputError(p, "no such file")
-    if not p.is_file():
-        raise InputError(p, "not a file")
-    if p.stat().st_size == 0:
-        raise InputError(p, "the file is empty")
-    if p.suffix.lower() not in exts:
-        raise InputError(p, f"unsupported {what} type {p.suffix or '(none)'}; use one of {' '.join(exts)}")
 
 
 def _batches(reader: FrameReader, order: np.ndarray, size: int, stop: StopHook

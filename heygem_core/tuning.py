@@ -241,12 +241,13 @@ class TuningSession:
     """
 
     def __init__(self, audio: str | Path, video: str | Path, work_dir: str | Path = "tune_output"):
-        from .pipeline import check_file, prepare_speech
+        from .mediafile import check_file
+        from .pipeline import prepare_speech
 
         self.audio, self.video = Path(audio), Path(video)
         self.work_dir = Path(work_dir)
         self.work_dir.mkdir(parents=True, exist_ok=True)
-        check_file(self.video, VIDEO_EXTS + IMAGE_EXTS, "video")
+        check_file(self.video, VIDEO_EXTS + IMAGE_EXTS, "a video or an image")
         self.speech = prepare_speech(self.audio)
         self._native = None
         self._count = 0

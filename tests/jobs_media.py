@@ -45,6 +45,15 @@ def blank_clip(path: Path, seconds: float = 0.6) -> Path:
     return write_clip(path, [np.full((h, w, 3), 90, np.uint8)] * int(seconds * 25), 25.0)
 
 
+def partly_faceless_clip(path: Path) -> Path:
+    """Half a second of face, then a quarter second of an empty wall."""
+    from heygem_core.demo import animate_photo, face_photo, write_clip
+
+    w, h = SIZE
+    frames = animate_photo(face_photo(), 12, size=SIZE) + [np.full((h, w, 3), 90, np.uint8)] * 6
+    return write_clip(path, frames, 25.0)
+
+
 def check_playable(path: str | Path, *, min_seconds: float) -> int:
     """Decode every frame and the sound of an output; returns the frame count."""
     with av.open(str(path)) as c:

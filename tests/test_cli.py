@@ -44,18 +44,20 @@ def make_bad_inputs(tmp, face_clip):
     garbage.write_bytes(b"ID3" + bytes(range(256)) * 20)
     silent_video = write_clip(tmp / "novoice.mp4", [np.zeros((32, 32, 3), np.uint8)] * 3)
     zero = write_wav(tmp / "zero.wav", np.zeros(0, np.float32))
+    from mediagen import sine, write_audio
+    sound_only = write_audio(tmp / "sound_only.m4a", sine(440, 0.5, 16000), 16000)   # an MP4 container
+    sound_only = sound_only.rename(tmp / "sound_only.mp4")
     truncated = tmp / "truncated.mp4"
     truncated.write_bytes(face_clip.read_bytes()[:3000])
     return {
         "missing audio": (["--audio", tmp / "nope.wav", "--video", face_clip], "nope.wav: no such file"),
-        "empty audio": (["--audio", empty, "--video", face_clip], "empty.wav: the file is empty"),
+        "empty audio": (["--audio", empty, "--video", face_clip], "empty.wav: empty file (0 bytes)"),
         "garbage audio": (["--audio", garbage, "--video", face_clip], "garbage.mp3:"),
         "no audio stream": (["--audio", silent_video, "--video", face_clip], "novoice.mp4:"),
         "zero-length audio": (["--audio", zero, "--video", face_clip], "zero.wav:"),
-        "no video stream": (["--audio", zero.with_name("ok.wav"), "--video", zero.with_name("ok.wav")],
-                            "ok.wav:"),
+        "no video stream": (["--audio", zero.with_name("ok.wav"), "--video", sound_only], "sound_only.mp4:"),
         "unsupported type": (["--audio", zero.with_name("ok.wav"), "--video", tmp / "notes.txt"],
-                             "notes.txt: unsupported video type .txt"),
+                             "notes.txt: unsupported file type .txt; expected a video or an image"),
         "truncated video": (["--audio", zero.with_name("ok.wav"), "--video", truncated], "truncated.mp4:"),
     }
 

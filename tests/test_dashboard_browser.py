@@ -30,9 +30,10 @@ APP = ".hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab"
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     files = make_media(tmp_path_factory.mktemp("browser_media"))
-    big = files["big"].with_name("huge.mp4")      # 13 MiB: over the 12 MiB limit, over Tornado's default too
-    big.write_bytes(b"\0" * (13 * 2**20))
-    files["huge"] = big
+    for name, mib in (("huge", 13), ("eleven", 11)):   # over the 12 MiB limit / under it, but over the 10 MiB
+        path = files["big"].with_name(f"{name}.mp4")    # a websocket message may carry by default
+        path.write_bytes(b"\0" * (mib * 2**20))
+        files[name] = path
     return files
 
 
@@ -125,16 +126,26 @@ def no_traceback(page) -> None:
     assert "Traceback" not in body and "Error:" not in body.replace("Something went wrong", "")
 
 
+def _copies(media, n: int) -> list[Path]:
+    out = []
+    for i in range(n):
+        path = media["eleven"].with_name(f"eleven_{i}.mp4")
+        if not path.exists():
+            path.write_bytes(media["eleven"].read_bytes())
+        out.append(path)
+    return out
+
+
 def store(root: Path):
     from heygem_core.jobs import Workspace
 
     return Workspace(root).store
 
 
-def history_cards(page) -> list[tuple[str, str]]:
-    titles = visible(page, ".hg-history-card .hg-card-title").all_inner_texts()
-    metas = visible(page, ".hg-history-card .hg-meta").all_inner_texts()
-    return list(zip(titles, metas))
+def history_cards(page) -> list[tuple[str, ...]]:
+    """(name, speech, date · length · score) of each card on show, in order."""
+    return [tuple(card.locator(".hg-card-title, .hg-meta").all_inner_texts())
+            for card in visible(page, ".hg-history-card").all()]
 
 
 # -- the visit --------------------------------------------------------------------------------------------
@@ -151,11 +162,16 @@ def test_page_renders_its_tabs_in_both_languages(server, page):
 
 def test_bad_uploads_get_a_message_and_nothing_is_queued(server, page, media, root):
     tab(page, 1)
-    choose_files(page, ".hg-upload-video", [media["broken"], media["notes"], media["huge"]])
-    status = wait_text(page, ".hg-upload-box-video .hg-upload-status", r"huge\.mp4.*limit", timeout=60)
+    # Too big: refused in the browser before it is sent, the other files still go.
+    choose_files(page, ".hg-upload-video", [media["broken"], media["notes"], media["huge"], media["eleven"]])
+    status = wait_text(page, ".hg-upload-box-video .hg-upload-status", r"eleven\.mp4: cannot be used", timeout=60)
     assert re.search(r"broken\.mp4: cannot be used \(.+\)", status), status
     assert "notes.txt: unsupported file type .txt" in status
     assert "huge.mp4 is 13 MB, over the 12 MB limit" in status
+    # More than one websocket message may carry (4 × the limit) in one go: refused whole, with a message.
+    choose_files(page, ".hg-upload-video", [media["eleven"], *_copies(media, 4)])
+    status = wait_text(page, ".hg-upload-box-video .hg-upload-status", r"Too much at once")
+    assert "Too much at once (5 files, 55 MB); up to 48 MB can be sent together" in status
     visible(page, ".hg-start-batch").click()
     wait_text(page, ".hg-action-message", r"Upload or pick a speech audio first")
     assert store(root).list_jobs() == []
@@ -209,7 +225,9 @@ def test_history_shows_both_results_with_thumbnails_and_plays_one(server, page):
                            timeout=15_000)
     cards = history_cards(page)
     assert [c[0] for c in cards] == ["ben.mp4", "anna.mp4"]
-    assert all(re.search(r"talk\.wav · \d{4}-\d\d-\d\d \d\d:\d\d · 0:02 · sync -?\d\.\d\d", m) for _, m in cards)
+    for _, speech, details in cards:
+        assert speech == "♪ talk.wav"
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d · 0:02 · sync -?\d\.\d\d", details), details
     # Thumbnails (the posters) are real JPEGs streamed from the workspace.
     posters = page.eval_on_selector_all(".hg-history-card video", "vs => vs.map(v => v.poster)")
     for url in posters:
@@ -269,7 +287,7 @@ def test_history_survives_reload_and_server_restart(server, page, root):
     open_app(page, server.local_url)
     tab(page, 2)
     page.wait_for_function("() => document.querySelectorAll('.hg-history-card').length === 3", timeout=15_000)
-    assert history_cards(page) == [(t, m.replace("sync", "口型同步")) for t, m in before]   # back in Chinese
+    assert history_cards(page) == [(t, a, d.replace("sync", "口型同步")) for t, a, d in before]  # in Chinese
     english(page)
     assert history_cards(page) == before
 

@@ -272,3 +272,17 @@ def test_notebook_is_thin():
     assert 1 <= len(code) <= 2
     assert nb["cells"] == notebook_json()["cells"]
     assert "".join(code[0]["source"]).strip().endswith("app()")
+
+
+def test_app_folder_and_page_template(tmp_path):
+    from heygem_core.ui.server import prepare_app_dir
+
+    notebook = prepare_app_dir(tmp_path, max_upload_mb=2)
+    assert notebook == tmp_path.resolve() / ".app" / "heygem.ipynb" and notebook.is_file()
+    page = (tmp_path / ".app" / "share" / "voila" / "templates" / "heygem" / "index.html.j2").read_text()
+    assert "cdn." not in page and "https://" not in page          # the page asks nothing of the internet
+    assert '"limit": 2097152, "cap": 8388608' in page and "HTMLInputElement.prototype.addEventListener" in page
+    assert json.loads((notebook.parent / "share/voila/templates/heygem/conf.json").read_text()) == \
+        {"base_template": "lab"}
+    for name in ("outputs", "thumbnails", "outputs/exports"):
+        assert (tmp_path / name).is_dir()

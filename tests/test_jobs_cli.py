@@ -46,10 +46,11 @@ def test_bad_input_is_one_line_and_exit_2(heygem, media, tmp_path):
     code, out, err = heygem("submit", "--audio", tmp_path / "nope.wav", "--video", media["face"],
                             "--root-path", root)
     assert code == 2 and out == "" and err == f"heygem: error: {tmp_path / 'nope.wav'}: no such file\n"
+    assert not root.exists()                                   # a typo leaves no empty workspace behind
 
     code, _, err = heygem("submit", "--audio", media["speech"], "--video", media["face"], media["speech"],
                           "--root-path", root, "--no-start")
-    assert code == 2 and err == f"heygem: error: {media['speech']}: has no video stream\n"
+    assert code == 2 and err.startswith(f"heygem: error: {media['speech']}: unsupported file type .wav") and err.count(chr(10)) == 1
 
     (tmp_path / "p.yaml").write_text("mouth_gain: 9\n")
     code, _, err = heygem("submit", "--audio", media["speech"], "--video", media["face"], "--root-path", root,
@@ -105,6 +106,13 @@ def test_submit_wait_then_list_history_and_export(heygem, media, tmp_path):
         code, out, _ = heygem("cancel", job_id, "--root-path", root)
         assert code == 0 and out.strip() == f"{job_id}: cancelled"  # nothing left to stop: a no-op
         assert Workspace(root).store.get_job(job_id).status == "done"
+
+        code, out, _ = heygem("submit", "--audio", media["speech"], "--video", media["face"], "--root-path", root,
+                              "--copy", "--no-start")
+        copied = Workspace(root).store.get_job(out.strip())
+        assert code == 0 and Path(copied.audio).parent.parent == root.absolute() / "uploads"
+        assert Path(copied.items[0].video).read_bytes() == media["face"].read_bytes()
+        Workspace(root).store.cancel(copied.id)
 
         code, out, _ = heygem("history", "--root-path", root, "--delete", hist[0]["item_id"])
         assert code == 0 and not Path(hist[0]["output"]).exists()

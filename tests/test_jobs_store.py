@@ -15,7 +15,7 @@ from heygem_core.errors import InputError
 from heygem_core.jobs import JobError, Workspace
 from heygem_core.jobs.export import export_zip
 from heygem_core.jobs.media import check_video, middle_frame, write_thumbnail
-from heygem_core.jobs.names import output_stem, safe_name
+from heygem_core.names import output_stem, safe_name
 from heygem_core.jobs.records import STAGE_WEIGHTS, item_percent, job_status
 from heygem_core.options import LipSyncOptions
 
@@ -142,7 +142,7 @@ def test_submit_and_read_back(ws, media):
     assert ws.store.resolve_job(job_id[:5]) == job_id
 
 
-@pytest.mark.parametrize("which, reason", [("missing", "no such file"), ("empty", "the file is empty"),
+@pytest.mark.parametrize("which, reason", [("missing", "no such file"), ("empty", "empty file (0 bytes)"),
                                            ("garbage", "not a media file"), ("silent", "has no audio stream")])
 def test_submit_rejects_bad_audio_with_one_line(ws, media, tmp_path, which, reason):
     path = {"missing": tmp_path / "nope.wav", "empty": tmp_path / "empty.wav",
@@ -159,7 +159,7 @@ def test_submit_rejects_bad_audio_with_one_line(ws, media, tmp_path, which, reas
 
 
 def test_submit_rejects_video_without_picture(ws, media):
-    with pytest.raises(InputError, match="speech.wav: has no video stream"):
+    with pytest.raises(InputError, match="speech.wav: unsupported file type .wav"):
         ws.store.submit(media["audio"], [media["a"], media["audio"]])
     with pytest.raises(JobError):
         ws.store.submit(media["audio"], [])

@@ -16,8 +16,8 @@ from heygem_core.jobs.worker import Worker
 from heygem_core.options import LipSyncOptions
 from heygem_core.progress import Progress
 
-from jobs_media import (blank_clip, check_playable, face_clip, leftovers, speech_snippet, start_worker,
-                        wait_for)
+from jobs_media import (blank_clip, check_playable, face_clip, leftovers, partly_faceless_clip, speech_snippet,
+                        start_worker, wait_for)
 
 FAST = LipSyncOptions(preset="ultrafast")
 
@@ -29,7 +29,8 @@ def media(tmp_path_factory):
             "long_speech": speech_snippet(d / "long speech.wav", start=0.5, seconds=5.0),
             "face": face_clip(d / "face.mp4"),
             "face2": face_clip(d / "讲话人.mp4", seconds=0.6),
-            "blank": blank_clip(d / "blank.mp4")}
+            "blank": blank_clip(d / "blank.mp4"),
+            "partial": partly_faceless_clip(d / "partial.mp4")}
 
 
 def test_worker_runs_a_job_to_history(tmp_path, media):
@@ -55,12 +56,14 @@ def test_worker_runs_a_job_to_history(tmp_path, media):
 
 
 def test_failing_item_is_logged_with_its_stack_and_the_queue_goes_on(tmp_path, media):
+    """A video with no face fails with a one-line error and its stack in the log; the next item (a face
+    for only part of the clip) still runs, with a warning about the frames without a face."""
     from heygem_core.jobs import configure_log
 
     ws = Workspace(tmp_path / "ws")
     handler = configure_log(ws)
     try:
-        job_id = ws.store.submit(media["speech"], [media["blank"], media["face2"]], FAST)
+        job_id = ws.store.submit(media["speech"], [media["blank"], media["partial"]], FAST)
         Worker(ws.root, idle_exit=0).run()
     finally:
         import logging
@@ -77,6 +80,8 @@ def test_failing_item_is_logged_with_its_stack_and_the_queue_goes_on(tmp_path, m
     assert "Traceback (most recent call last)" in trace and "NoFaceError" in trace
     assert "pipeline.py" in trace                            # the full stack, not just the message
     assert f"item={good.id}" in text and "stage synthesis" in text
+    warning = next(line for line in text.splitlines() if "no face found in 33%" in line)
+    assert " WARNING " in warning and f"item={good.id}" in warning and "partial.mp4" in warning
 
 
 def test_progress_writes_are_throttled_but_frequent(tmp_path, media):
@@ -91,6 +96,10 @@ def test_progress_writes_are_throttled_but_frequent(tmp_path, media):
         hook(Progress("synthesis", i, 10**6))
         seen.append(ws.store.get_item(item.id).done)
     assert 4 <= hook.writes <= 7                            # ≥ 2 visible updates a second, ≤ 5 writes
+    writes = hook.writes
+    for i in range(100):                                    # a stage whose length is not known
+        hook(Progress("synthesis", i, 0))
+    assert hook.writes - writes <= 1
     hook(Progress("encode", 0, 1))                          # a stage change is written at once
     rec = ws.store.get_item(item.id)
     assert rec.stage == "encode" and rec.eta_s is not None and rec.percent > 60
@@ -182,3 +191,60 @@ def _zombie(pid: int) -> bool:
             return fh.read().split(")")[-1].split()[0] == "Z"
     except FileNotFoundError:
         return True
+
+
+def test_racing_starters_leave_exactly_one_worker(tmp_path):
+    ws = Workspace(tmp_path / "ws")
+    pids = [p for p in (ensure_worker(ws.root, idle_exit=30), ensure_worker(ws.root, idle_exit=30)) if p]
+    try:
+        holder = wait_for(lambda: worker_pid(ws.root), 30, what="a worker to take the lock")
+        assert holder in pids
+        others = [p for p in pids if p != holder]
+        for p in others:     # the loser finds the lock taken and leaves quietly
+            wait_for(lambda: _zombie(p), 30, what="the second worker to leave")
+        assert worker_pid(ws.root) == holder and not _zombie(holder)
+    finally:
+        for p in pids:
+            if not _zombie(p):
+                os.kill(p, signal.SIGTERM)
+    wait_for(lambda: worker_pid(ws.root) is None, 30, what="the worker to stop")
+
+
+def test_sigterm_mid_item_requeues_it_and_the_next_worker_finishes(tmp_path, media):
+    ws = Workspace(tmp_path / "ws")
+    job_id = ws.store.submit(media["long_speech"], [media["face2"]], FAST)
+    proc = start_worker(ws.root)
+    try:
+        wait_for(lambda: (lambda c: c is not None and c.stage == "synthesis")(ws.store.get_job(job_id).current_item),
+                 120, what="synthesis")
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
+        assert time.monotonic() - t0 < 2.0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    item = ws.store.get_job(job_id).items[0]
+    assert item.status == "interrupted" and "runs again" in item.error
+    assert list(ws.outputs.iterdir()) == [] and leftovers(ws.root) == []
+    assert Worker(ws.root, idle_exit=0).run() == 1
+    item = ws.store.get_job(job_id).items[0]
+    assert item.status == "done" and item.attempts == 2 and item.error is None
+    check_playable(item.output, min_seconds=4.9)
+
+
+def test_items_can_run_in_another_process_through_an_executor(tmp_path, media):
+    """The item runner and its hooks are plain, picklable values: a process pool (as a Dask cluster would)
+    runs the item, and its progress still reaches the store."""
+    import multiprocessing as mp
+    from concurrent.futures import ProcessPoolExecutor
+
+    ws = Workspace(tmp_path / "ws")
+    job_id = ws.store.submit(media["speech"], [media["face2"]], FAST)
+    with ProcessPoolExecutor(1, mp_context=mp.get_context("spawn")) as pool:
+        assert Worker(ws.root, executor=pool, share=False, idle_exit=0).run() == 1
+    item = ws.store.get_job(job_id).items[0]
+    assert item.status == "done", item.error
+    assert item.stage == "score" and item.percent == 100 and item.score is not None
+    check_playable(item.output, min_seconds=1.1)
+    assert leftovers(ws.root) == []

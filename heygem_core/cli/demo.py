@@ -17,7 +17,7 @@ def run(args) -> int:
     from ..options import LipSyncOptions
     from ..pipeline import generate, prepare_speech
     from ..score import sync_score
-    from .generate import output_name
+    from ..names import output_name
     from .progress_bar import StageBar
 
     out = Path(args.out_dir)

@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..errors import HeygemError
+from ..names import output_name
 from .common import add_option_flags, options_from_args
 from .progress_bar import StageBar
 
@@ -28,10 +29,6 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def output_name(video: str | Path, audio: str | Path) -> str:
-    return f"{Path(video).stem}__{Path(audio).stem}.mp4"
-
-
 def run(args) -> int:
     from ..engines import get_engine
     from ..pipeline import generate, prepare_speech
@@ -48,8 +45,10 @@ def run(args) -> int:
         try:
             result = generate(args.audio, video, out_dir / output_name(video, args.audio), options,
                               on_progress=bar.update, speech=speech, engine=engine, track_cache=cache)
-        except HeygemError as exc:
-            bar.close()
+        except BaseException as exc:
+            bar.close(ok=False)
+            if not isinstance(exc, HeygemError):
+                raise
             if len(args.video) == 1:
                 raise
             failures += 1

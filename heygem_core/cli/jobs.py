@@ -26,6 +26,9 @@ def register(sub) -> None:
     _root(p)
     p.add_argument("--wait", action="store_true", help="show progress until the job has finished")
     p.add_argument("--no-start", action="store_true", help="only queue; do not start a worker")
+    p.add_argument("--copy", action="store_true",
+                   help="keep copies of the inputs in the workspace (uploads/), so the job does not depend on "
+                        "the originals staying where they are")
     add_option_flags(p)
     p.set_defaults(func=cmd_submit)
 
@@ -80,10 +83,17 @@ def _workspace(args, *, create: bool):
 def cmd_submit(args) -> int:
     from ..jobs import configure_log, ensure_worker
 
-    options = options_from_args(args)           # option errors before anything is created
+    from ..jobs.media import check_audio, check_video
+
+    # Options and files are checked before anything is created or copied: a typo leaves no trace.
+    options = options_from_args(args)
+    audio, videos = check_audio(args.audio), [check_video(v) for v in args.video]
     ws = _workspace(args, create=True)
     configure_log(ws)
-    job_id = ws.store.submit(args.audio, args.video, options)
+    if args.copy:
+        audio = ws.store_upload(audio.name, audio)
+        videos = [ws.store_upload(v.name, v) for v in videos]
+    job_id = ws.store.submit(audio, videos, options)
     print(job_id, flush=True)
     if not args.no_start:
         ensure_worker(ws.root)

@@ -7,12 +7,19 @@ from ..progress import Progress
 
 
 class StageBar:
+    """Appears with the first progress event (an input rejected up front prints only its error line) and
+    clears itself when the item fails."""
+
     def __init__(self, label: str, *, disable: bool = False):
         self.label = label
-        self.bar = tqdm(total=1, desc=label, unit="frame", disable=disable, leave=True, dynamic_ncols=True)
+        self.disable = disable
+        self.bar: tqdm | None = None
         self.stage = None
 
     def update(self, p: Progress) -> None:
+        if self.bar is None:
+            self.bar = tqdm(total=1, desc=self.label, unit="frame", disable=self.disable, leave=True,
+                            dynamic_ncols=True)
         if p.stage != self.stage:
             self.stage = p.stage
             self.bar.reset(total=max(1, p.total))
@@ -20,5 +27,7 @@ class StageBar:
         self.bar.n = min(p.done, max(1, p.total))
         self.bar.refresh()
 
-    def close(self) -> None:
-        self.bar.close()
+    def close(self, ok: bool = True) -> None:
+        if self.bar is not None:
+            self.bar.leave = ok
+            self.bar.close()

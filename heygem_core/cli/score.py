@@ -14,11 +14,11 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..pipeline import check_file
+    from ..mediafile import check_file
     from ..score import sync_score
     from ..video import IMAGE_EXTS, VIDEO_EXTS
 
-    check_file(args.video, VIDEO_EXTS + IMAGE_EXTS, "video")
+    check_file(args.video, VIDEO_EXTS + IMAGE_EXTS, "a video or an image")
     s = sync_score(args.audio, args.video, plot=args.plot)
     if args.json:
         print(json.dumps(s.to_dict(), indent=2))

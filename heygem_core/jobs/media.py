@@ -12,7 +12,9 @@ import av
 import cv2
 import numpy as np
 
+from ..audio import AUDIO_EXTS
 from ..errors import InputError
+from ..mediafile import IMAGE_EXTS, VIDEO_EXTS, check_file
 
 THUMB_WIDTH = 320
 
@@ -28,13 +30,9 @@ def check_video(path: str | Path) -> Path:
 
 
 def _check(path: str | Path, kind: str) -> Path:
-    path = Path(path).expanduser()
-    if not path.exists():
-        raise InputError(path, "no such file")
-    if not path.is_file():
-        raise InputError(path, "not a file")
-    if path.stat().st_size == 0:
-        raise InputError(path, "the file is empty")
+    exts = AUDIO_EXTS if kind == "audio" else VIDEO_EXTS + IMAGE_EXTS
+    path = check_file(Path(path).expanduser(), exts, "an audio file (or a video with sound)" if kind == "audio"
+                      else "a video or an image")
     if not os.access(path, os.R_OK):
         raise InputError(path, "not readable (permission denied)")
     try:

@@ -63,6 +63,10 @@ def run_item(item: WorkItem, workspace: Workspace, on_progress: Callable | None 
         result = generate(item.audio, item.video, partial, options, on_progress=report, should_stop=stop,
                           speech=speech, engine=engine, track_cache=workspace.cache / "tracks")
         result_dict = _plain(result.to_dict() if hasattr(result, "to_dict") else dict(result))
+        ratio = result_dict.get("face_ratio")
+        if ratio is not None and ratio < 1.0:
+            log.warning("no face found in %.0f%% of the frames of %s; those frames are left as they were",
+                        100 * (1 - ratio), item.video_name)
         sync = _score(item.audio, partial, speech, report, stop) if score else None
         if stop():
             raise Cancelled("stopped before the output was kept")
@@ -144,8 +148,8 @@ class ItemProgress:
             if new_stage:
                 log.info("stage %s started%s", stage, f" ({total} frames)" if total > 1 else "")
                 self._stage = stage
-            elif now - self._last < self.interval and done < total:
-                return
+            elif now - self._last < self.interval and not (total and done >= total):
+                return      # a stage's last step is always written: a bar must not stop at 96 %
             self._last = now
             elapsed = now - self._t0
             frac = self._percent / 100.0

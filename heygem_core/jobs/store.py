@@ -20,7 +20,7 @@ from typing import Any, Iterable
 
 from ..errors import HeygemError, InputError
 from ..options import LipSyncOptions
-from .names import output_stem
+from ..names import output_stem
 from .records import (CANCELLED, DONE, FAILED, FINISHED, INTERRUPTED, PENDING, QUEUED, RUNNING, HistoryEntry,
                       ItemRecord, JobRecord, job_status)
 

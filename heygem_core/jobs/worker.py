@@ -166,7 +166,10 @@ class Worker:
                  item.audio_name, Path(item.output).name, item.attempts)
         t0 = time.monotonic()
         stop_check = StopCheck(self.store, item.id)
-        should_stop = lambda: self._stopping.is_set() or stop_check()  # noqa: E731
+        if isinstance(self.executor, _Inline):
+            should_stop = lambda: self._stopping.is_set() or stop_check()  # noqa: E731
+        else:
+            should_stop = stop_check    # travels to the executor (picklable); reads the cancel flag itself
         status, error, outcome = FAILED, None, None
         try:
             shared = self._shared(item) if self.share else {}
@@ -175,7 +178,7 @@ class Worker:
             outcome = future.result()
             status = DONE
         except Cancelled:
-            if self._stopping.is_set():
+            if self._stopping.is_set() and not self.store.stop_requested(item.id):
                 status, error = INTERRUPTED, "the worker was stopped while this item ran; it runs again"
             else:
                 status = CANCELLED
@@ -185,6 +188,9 @@ class Worker:
         except Exception as exc:
             error = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
             log.exception("item failed: %s", error)
+        except BaseException:   # the process is going down (SystemExit and the like): run it again later
+            status, error = INTERRUPTED, "the worker stopped while this item ran; it runs again"
+            raise
         finally:
             # Always leave a final state, as a papermill record does, whatever happened above.
             if status == DONE:

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 from ..errors import InputError
-from .names import safe_name
+from ..names import safe_name
 
 log = logging.getLogger(__name__)
 

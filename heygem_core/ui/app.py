@@ -88,17 +88,20 @@ class Dashboard:
 
         self.options_title = w.HTML()
         self.options_title.add_class("hg-section-title")
-        options_card = w.VBox([self.options_title, self.options.widget])
+        options_header = w.HBox([self.options_title, self.options.reset_button],
+                                layout=w.Layout(justify_content="space-between", align_items="center"))
+        options_card = w.VBox([options_header, self.options.widget])
         options_card.add_class("hg-card")
 
+        # Left: what goes in (files, options, the button); right: what comes out (progress, result).
         single = self._columns(
-            [_card(self.single_audio.widget), _card(self.single_video.widget),
+            [_card(self.single_audio.widget), _card(self.single_video.widget), options_card,
              _actions(self.generate_button, self.single_message)],
-            [options_card, self.progress.widget, self.result_box])
+            [self.progress.widget, self.result_box])
         batch = self._columns(
-            [_card(self.batch_audio.widget), _card(self.batch_videos.widget),
+            [_card(self.batch_audio.widget), _card(self.batch_videos.widget), options_card,
              _actions(self.batch_button, self.batch_message)],
-            [options_card, self.progress.widget])
+            [self.progress.widget])
         self.tabs = w.Tab(children=[single, batch, self.history.widget])
         self.tabs.add_class("hg-tabs")
         self.tabs.observe(self._tab_changed, "selected_index")
@@ -135,6 +138,8 @@ class Dashboard:
     def set_lang(self, lang: str) -> None:
         lang = lang if lang in LANGS else normalise_lang(lang)
         self.lang = lang
+        for other in LANGS:        # the page's own scripts read the language from this class
+            (self.widget.add_class if other == lang else self.widget.remove_class)(f"hg-lang-{other}")
         if self.lang_switch.value != lang:
             self.lang_switch.value = lang
         self.brand.value = f"<h1>{html.escape(tr('title', lang))}</h1><p>{html.escape(tr('subtitle', lang))}</p>"

@@ -24,14 +24,21 @@ EXPORT_KEEP_S = 24 * 3600  # ZIP exports older than this are removed when a new 
 UrlFor = Callable[[str | None, str], str | None]
 
 
-def describe(entry, lang: str) -> tuple[str, str]:
-    """(title, meta line) of a history entry: the video's name, and audio · date · length · sync score."""
+def describe(entry, lang: str) -> tuple[str, str, str]:
+    """(title, audio line, details line) of a history entry: the video's name; the speech it says; the date,
+    length and sync score."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created)) if entry.created else "—"
-    score = entry.score or {}
-    r = score.get("r")
+    r = (entry.score or {}).get("r")
     sync = tr("score", lang, r=f"{r:.2f}") if isinstance(r, (int, float)) else tr("no_score", lang)
-    meta = " · ".join([entry.audio_name, when, format_duration(entry.duration), sync])
-    return entry.video_name, meta
+    return entry.video_name, f"♪ {entry.audio_name}", " · ".join([when, format_duration(entry.duration), sync])
+
+
+def score_class(score: dict | None) -> str:
+    """A colour for the sync score: how closely the mouth follows the speech (Pearson r)."""
+    r = (score or {}).get("r")
+    if not isinstance(r, (int, float)):
+        return "hg-score-none"
+    return "hg-score-good" if r >= 0.5 else "hg-score-fair" if r >= 0.25 else "hg-score-low"
 
 
 class HistoryCard:
@@ -74,9 +81,13 @@ class HistoryCard:
 
     def set_lang(self, lang: str) -> None:
         self.lang = lang
-        title, meta = describe(self.entry, lang)
+        title, audio, details = describe(self.entry, lang)
+        when_length, _, sync = details.rpartition(" · ")
         self.text.value = (f'<div class="hg-card-title" title="{html.escape(title)}">{html.escape(title)}</div>'
-                           f'<div class="hg-meta">{html.escape(meta)}</div>')
+                           f'<div class="hg-meta hg-audio" title="{html.escape(audio)}">{html.escape(audio)}</div>'
+                           f'<div class="hg-meta">{html.escape(when_length)} · <span class="hg-score '
+                           f'{score_class(self.entry.score)}" title="{html.escape(tr("score_help", lang))}">'
+                           f'{html.escape(sync)}</span></div>')
         src = self.url_for(self.entry.output, self.entry.item_id)
         name = Path(self.entry.output or "").name
         self.download.value = (f'<a class="hg-link" href="{html.escape(src)}" download="{html.escape(name)}">'

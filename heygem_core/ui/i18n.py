@@ -19,8 +19,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "upload_audio": ("上传音频", "Upload audio"),
     "upload_video": ("上传视频", "Upload video"),
     "upload_videos": ("上传视频（可多选）", "Upload videos"),
-    "pick_previous": ("或选择已上传的文件", "or pick a previous upload"),
-    "add_previous": ("添加已上传的视频", "Add a previous upload"),
+    "pick_previous": ("或选择已上传的：", "or pick an earlier one:"),
+    "add_previous": ("添加已上传的：", "add an earlier one:"),
     "add": ("添加", "Add"),
     "nothing_chosen": ("— 未选择 —", "— none —"),
     "no_videos": ("还没有选择视频：上传，或从已上传的文件中添加。",
@@ -31,6 +31,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "upload_ok": ("✓ {name}（{size}）已就绪", "✓ {name} ({size}) is ready"),
     "bad_type": ("{name}：不支持的文件类型 {ext}。请使用 {exts}", "{name}: unsupported file type {ext}. Use {exts}"),
     "too_big": ("{name} 大小为 {size}，超过上限 {limit}", "{name} is {size}, over the {limit} limit"),
+    "too_much": ("一次选择的文件太多（{n} 个，共 {size}），一次最多发送 {cap}：请分几次上传。",
+                 "Too much at once ({n} files, {size}); up to {cap} can be sent together: upload them in smaller groups."),
     "empty_file": ("{name}：文件是空的", "{name}: the file is empty"),
     "unreadable": ("{name}：无法读取（{reason}）", "{name}: cannot be used ({reason})"),
     "no_audio_stream": ("没有可用的音轨", "no usable sound"),
@@ -95,11 +97,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "deleted": ("已删除 {n} 项。", "Deleted {n}."),
     "score": ("口型同步 {r}", "sync {r}"),
     "no_score": ("无同步评分", "no sync score"),
+    "score_help": ("口型与语音响度的吻合程度（皮尔逊相关系数，1 为完全一致）",
+                   "How closely the mouth follows the loudness of the speech (Pearson r; 1 is perfect)"),
     "lang_label": ("语言", "Language"),
     "error_generic": ("出了点问题：{msg}", "Something went wrong: {msg}"),
 }
 
-# Option labels and help in Chinese; English comes from the options' own metadata.
+# English option labels where the field name does not read well; help text comes from the metadata.
+OPTION_EN: dict[str, str] = {
+    "attack_ms": "Attack (ms)", "release_ms": "Release (ms)", "silence_db": "Silence (dB)",
+    "crf": "Quality (CRF)", "image_fps": "Photo frame rate", "audio_bitrate": "Audio bit rate",
+    "preset": "Encoder preset", "color_match": "Colour match", "loop_mode": "Short video",
+    "pad_top": "Pad top", "pad_bottom": "Pad bottom", "pad_left": "Pad left", "pad_right": "Pad right",
+}
+
+# Option labels and help in Chinese; English help comes from the options' own metadata.
 OPTION_ZH: dict[str, tuple[str, str]] = {
     "engine": ("合成引擎", "口型合成引擎。"),
     "checkpoint": ("Wav2Lip 权重", "Wav2Lip 权重：文件路径，或 `heygem weights list` 中的名称。"),
@@ -145,7 +157,7 @@ def stage_label(stage: str, lang: str) -> str:
 def option_label(name: str, lang: str) -> str:
     if lang == "zh" and name in OPTION_ZH:
         return OPTION_ZH[name][0]
-    return name.replace("_", " ").capitalize()
+    return OPTION_EN.get(name) or name.replace("_", " ").capitalize()
 
 
 def option_help(name: str, help_en: str, lang: str) -> str:

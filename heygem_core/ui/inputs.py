@@ -131,7 +131,10 @@ class SinglePicker:
                              label_key=upload_key, on_ready=self._ready)
         self.previous = w.HTML()
         self.previous.add_class("hg-hint")
-        self.widget = w.VBox([self.title, self.box.widget, self.previous, self.choice])
+        self.previous.layout = w.Layout(flex="0 0 auto", margin="0 8px 0 0")
+        self.choice.layout = w.Layout(flex="1 1 auto", width="auto")
+        pick_row = w.HBox([self.previous, self.choice], layout=w.Layout(align_items="center", width="100%"))
+        self.widget = w.VBox([self.title, self.box.widget, pick_row])
         self.widget.add_class("hg-field")
         self._files: list[Path] = []
         self.lang = lang
@@ -190,8 +193,10 @@ class MultiPicker:
         self.add_button.on_click(lambda _: self._add_previous())
         self.previous_title = w.HTML()
         self.previous_title.add_class("hg-hint")
-        self.widget = w.VBox([self.title, self.box.widget, self.empty, self.list, self.previous_title,
-                              w.HBox([self.previous, self.add_button], layout=w.Layout(width="100%"))])
+        self.previous_title.layout = w.Layout(flex="0 0 auto", margin="0 8px 0 0")
+        pick_row = w.HBox([self.previous_title, self.previous, self.add_button],
+                          layout=w.Layout(align_items="center", width="100%"))
+        self.widget = w.VBox([self.title, self.box.widget, self.empty, self.list, pick_row])
         self.widget.add_class("hg-field")
         self._files: list[Path] = []
         self._lock = threading.RLock()

@@ -53,7 +53,7 @@ class OptionsPanel:
             groups.setdefault(f.metadata["group"], []).append(self.inputs[name])
         self._groups = [g for g in groups if groups[g]]
         self.sections = w.Accordion(children=[w.VBox(groups[g]) for g in self._groups], selected_index=None)
-        self.widget = w.VBox([self.sections, self.reset_button])
+        self.widget = w.VBox([self.sections])
         self.widget.add_class("hg-options")
         if initial is not None:
             self.set_options(initial)

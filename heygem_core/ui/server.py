@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 APP_DIR = ".app"
 NOTEBOOK_NAME = "heygem.ipynb"
+TEMPLATE_NAME = "heygem"
 # What `/voila/files/` may serve: finished videos, ZIP exports and thumbnails. Names only, no sub-folders
 # except `exports/`; `..` and hidden names never match.
 FILE_ALLOWLIST = [
@@ -102,19 +103,50 @@ def notebook_json() -> dict:
     }
 
 
-def prepare_app_dir(root: Path) -> Path:
-    """Write the notebook into ``<root>/.app/`` (the kernels' working folder); return its path."""
+def prepare_app_dir(root: Path, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> Path:
+    """Write the notebook and the page template into ``<root>/.app/``; return the notebook's path."""
     root = Path(root).resolve()
     app_dir = root / APP_DIR
     app_dir.mkdir(parents=True, exist_ok=True)
     for name in ("outputs", "thumbnails", "outputs/exports"):
         (root / name).mkdir(parents=True, exist_ok=True)
-    notebook = app_dir / NOTEBOOK_NAME
     source = notebook_source()
-    text = source.read_text(encoding="utf-8") if source else json.dumps(notebook_json(), indent=1)
-    if not notebook.is_file() or notebook.read_text(encoding="utf-8") != text:
-        notebook.write_text(text, encoding="utf-8")
-    return notebook
+    _write_if_changed(app_dir / NOTEBOOK_NAME,
+                      source.read_text(encoding="utf-8") if source else json.dumps(notebook_json(), indent=1))
+    template = app_dir / "share" / "voila" / "templates" / TEMPLATE_NAME
+    template.mkdir(parents=True, exist_ok=True)
+    _write_if_changed(template / "conf.json", json.dumps({"base_template": "lab"}))
+    _write_if_changed(template / "index.html.j2", page_template(max_upload_mb))
+    return app_dir / NOTEBOOK_NAME
+
+
+def page_template(max_upload_mb: float) -> str:
+    """Voilà's lab page, minus its stylesheets from a public CDN (the widgets bring their own icons: the page
+    makes no request outside this server), plus the in-browser upload size check (upload_guard.js)."""
+    from .i18n import TEXT
+
+    limit = int(max_upload_mb * 1024 * 1024)
+    settings = {"limit": limit, "cap": limit * WEBSOCKET_FACTOR,
+                "text": {k: list(TEXT[k]) for k in ("too_big", "too_much")}}
+    guard = (Path(__file__).parent / "upload_guard.js").read_text(encoding="utf-8")
+    return (
+        "{%- extends 'voila/templates/lab/index.html.j2' -%}\n"
+        "{% import 'spinner.macro.html.j2' as spinner %}\n"
+        "{%- block html_head_js -%}\n{{ super() }}\n"
+        f"<script>window.HEYGEM_UPLOAD = {json.dumps(settings, ensure_ascii=False)};</script>\n"
+        "<script>{% raw %}\n" + guard + "{% endraw %}</script>\n"
+        "{%- endblock html_head_js -%}\n"
+        "{%- block notebook_css -%}\n"
+        '{% if frontend == "voila" %}{{ resources.include_js("static/voila-style.js") }}{% endif %}\n'
+        "{{ spinner.css() }}\n"
+        "<style>.jp-mod-noOutputs.jp-mod-noInput { display: none; }</style>\n"
+        "{{ super.super() }}\n"
+        "{%- endblock notebook_css -%}\n")
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    if not path.is_file() or path.read_text(encoding="utf-8") != text:
+        path.write_text(text, encoding="utf-8")
 
 
 def kernel_environment(settings: ServeSettings) -> dict[str, str]:
@@ -148,6 +180,7 @@ def voila_config(settings: ServeSettings, notebook: Path) -> dict:
             "file_denylist": FILE_DENYLIST,
             "show_tracebacks": False,
             "strip_sources": True,
+            "template": TEMPLATE_NAME,
             # One kernel waits with the page already built: a visitor does not wait for a kernel to start.
             "preheat_kernel": True,
             "default_pool_size": 1,
@@ -216,8 +249,11 @@ def serve(settings: ServeSettings) -> int:
     """Run the dashboard server until interrupted (blocks). The worker is started by the caller."""
     from traitlets.config import Config
 
-    notebook = prepare_app_dir(settings.root)
+    notebook = prepare_app_dir(settings.root, settings.max_upload_mb)
     os.environ.update(kernel_environment(settings))
+    # Voilà looks for page templates in the Jupyter data path: put this workspace's first.
+    share = str(notebook.parent / "share")
+    os.environ["JUPYTER_PATH"] = os.pathsep.join(p for p in (share, os.environ.get("JUPYTER_PATH")) if p)
     app_class = _app_class()
     app = app_class.instance(config=Config(voila_config(settings, notebook)))
     app.initialize([str(notebook)])

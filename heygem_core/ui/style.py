@@ -77,7 +77,7 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
 .hg-items .hg-failed td:first-child { color: var(--hg-bad); }
 .hg-items .hg-running td { font-weight: 600; }
 .hg-result video, .hg-media video { width: 100%; border-radius: 8px; background: #111; display: block; }
-.hg-result video { max-height: 480px; }
+.hg-result video { max-height: 440px; }
 .hg-media video { aspect-ratio: 16 / 10; object-fit: contain; }
 .hg-link { display: inline-block; padding: 5px 12px; border: 1px solid var(--hg-line); border-radius: 8px;
            color: var(--hg-text); text-decoration: none; font-size: 13px; background: #fff; }
@@ -87,6 +87,12 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
 .hg-history-card { padding: 10px; gap: 6px; }
 .hg-card-title { font-weight: 600; font-size: 14px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
 .hg-meta { color: var(--hg-muted); font-size: 12.5px; }
+.hg-audio { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.hg-score { display: inline-block; padding: 0 7px; border-radius: 9px; font-size: 12px; line-height: 18px; }
+.hg-score-good { background: #dcfce7; color: #166534; }
+.hg-score-fair { background: #fef3c7; color: #92400e; }
+.hg-score-low { background: #fee2e2; color: #991b1b; }
+.hg-score-none { background: #f3f4f6; color: var(--hg-muted); }
 .hg-card-actions { align-items: center; gap: 6px; }
 .hg-card-actions .hg-select { width: 28px !important; }
 .hg-empty { color: var(--hg-muted); padding: 28px; text-align: center; border: 1px dashed var(--hg-line);

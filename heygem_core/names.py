@@ -49,6 +49,11 @@ def output_stem(video_name: str, audio_name: str) -> str:
     return f"{safe_stem(video_name, max_bytes=90)}__{safe_stem(audio_name, max_bytes=60)}"
 
 
+def output_name(video: str | Path, audio: str | Path) -> str:
+    """The result file's name for ``video`` speaking ``audio``: ``<video-stem>__<audio-stem>.mp4``."""
+    return output_stem(Path(video).name, Path(audio).name) + ".mp4"
+
+
 def _truncate(text: str, max_bytes: int) -> str:
     """``text`` cut to at most ``max_bytes`` of UTF-8 without splitting a character."""
     data = text.encode("utf-8")
