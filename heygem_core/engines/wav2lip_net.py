@@ -13,7 +13,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
