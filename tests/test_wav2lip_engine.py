@@ -12,9 +12,9 @@ from conftest import tone_bursts
 from heygem_core.composite import apply
 from heygem_core.demo import animate_photo, face_photo
 from heygem_core.engines import get_engine
-from heygem_core.engines.wav2lip import Wav2LipEngine, crop_box
+from heygem_core.engines.wav2lip import Wav2LipEngine, crop_box, feather_px
 from heygem_core.errors import CheckpointError, OptionsError
-from heygem_core.landmarks import MOUTH_CORNERS, RIGHT_EYE, LEFT_EYE, SUBNASALE
+from heygem_core.landmarks import CHIN, LEFT_EYE, MOUTH_CORNERS, RIGHT_EYE, SUBNASALE
 from heygem_core.options import LipSyncOptions
 from heygem_core.speech import Speech
 
@@ -68,6 +68,9 @@ def test_patches_change_only_the_lower_face(engine, clip):
         mx, my = face[list(MOUTH_CORNERS)].mean(axis=0)
         assert patch.mask[int(my) - y0, int(mx) - x0] > 0.99
         assert patch.mask[: max(1, int(face[SUBNASALE, 1]) - y0 - 2)].max() < 0.5   # fades out at the nose
+        chin_x, chin_y = face[CHIN]
+        assert patch.mask[int(chin_y) - 3 - y0, int(chin_x) - x0] > 0.8     # strong down to the chin …
+        assert cy1 >= chin_y + 1.5 * feather_px(face, engine.options)      # … fading out below it
 
         out = apply(frame.copy(), patch)
         changed = np.any(out != frame, axis=2)

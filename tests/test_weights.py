@@ -57,8 +57,8 @@ class _Server:
                 self.end_headers()
                 cut = server.cut_after.pop(0) if server.cut_after else None
                 body = body if cut is None else body[:cut]
+                server.sent += len(body)   # counted before sending: the client may finish first
                 self.wfile.write(body)
-                server.sent += len(body)
                 self.close_connection = True
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)

@@ -91,7 +91,7 @@ class Wav2LipEngine:
     def _patch(self, face: np.ndarray, box, face96: np.ndarray, crop96: np.ndarray) -> Patch | None:
         x0, y0, x1, y1 = box
         w, h = x1 - x0, y1 - y0
-        feather = self.options.mask_feather * float(np.ptp(face[:, 0]))
+        feather = feather_px(face, self.options)
         polygon = lower_face_polygon(face, box, feather)
         if polygon is None:
             return None
@@ -112,26 +112,35 @@ class Wav2LipEngine:
         return Patch(out_box, np.ascontiguousarray(pixels), np.ascontiguousarray(mask))
 
 
+def feather_px(face: np.ndarray, options: LipSyncOptions) -> float:
+    """Width of the mask's soft edge: ``options.mask_feather`` × the face width."""
+    return options.mask_feather * float(np.ptp(face[:, 0]))
+
+
 def crop_box(face: np.ndarray, shape, options: LipSyncOptions) -> tuple[int, int, int, int] | None:
     """The crop the model sees: the landmarks' extent (forehead to chin, cheek to cheek) plus the option
-    pads, clipped to the frame. None when what is left inside the frame is too small to synthesise."""
+    pads, clipped to the frame. Below the chin it keeps at least 1.5 mask feathers, so the mask fades out
+    under the chin rather than at the edge of the generated pixels. None when what is left inside the frame
+    is too small to synthesise."""
     height, width = shape[:2]
     x0, y0, x1, y1 = face_box(face)
     x0, y0, x1, y1 = np.floor(x0), np.floor(y0), np.ceil(x1), np.ceil(y1)
+    bottom = max(options.pad_bottom, int(np.ceil(1.5 * feather_px(face, options))))
     x0, x1 = max(0, int(x0) - options.pad_left), min(width, int(x1) + 1 + options.pad_right)
-    y0, y1 = max(0, int(y0) - options.pad_top), min(height, int(y1) + 1 + options.pad_bottom)
+    y0, y1 = max(0, int(y0) - options.pad_top), min(height, int(y1) + 1 + bottom)
     if x1 - x0 < MIN_BOX or y1 - y0 < MIN_BOX:
         return None
     return x0, y0, x1, y1
 
 
 def lower_face_polygon(face: np.ndarray, box, feather: float) -> np.ndarray | None:
-    """Jaw line from cheek to cheek below the nose, closed across just under the nose [shape=(k, 2)].
+    """Jaw line from cheek to cheek below the nose, closed across at the point under the nose [shape=(k, 2)].
 
     "Below" is measured along the face's own axis (nose bridge → chin), so a tilted head gets a tilted
-    mask. The jaw points are pushed out by half the feather, so the mask is at full strength on the jaw
-    line itself (the model may open the jaw a little past it), and the polygon is kept a feather inside the
-    box, so the mask fades out before the synthesised pixels end."""
+    mask. ``feathered_mask`` fades to 0 at the polygon's edge, so the jaw points are pushed out by one
+    feather: the mask is near full strength on the jaw line itself (an opening jaw moves the chin past it)
+    and fades out below. The polygon is kept half a feather inside the box, where the blur's tail ends, so
+    the mask is 0 before the generated pixels end."""
     axis = face[CHIN] - face[NOSE_BRIDGE[0]]
     axis = axis / max(float(np.hypot(*axis)), 1e-6)
     nose = face[SUBNASALE]
@@ -147,10 +156,10 @@ def lower_face_polygon(face: np.ndarray, box, feather: float) -> np.ndarray | No
     centre = jaw.mean(axis=0)
     outward = jaw - centre
     outward /= np.maximum(np.linalg.norm(outward, axis=1, keepdims=True), 1e-6)
-    jaw = jaw + outward * feather * 0.5
+    jaw = jaw + outward * feather
     polygon = np.vstack([jaw, nose[None]])   # closed across through the point under the nose
     x0, y0, x1, y1 = box
-    inset = min(feather, (x1 - x0) / 4, (y1 - y0) / 4)
+    inset = min(feather / 2, (x1 - x0) / 4, (y1 - y0) / 4)
     polygon[:, 0] = np.clip(polygon[:, 0], x0 + inset, x1 - 1 - inset)
     polygon[:, 1] = np.clip(polygon[:, 1], y0 + inset, y1 - 1 - inset)
     return polygon.astype(np.float32)

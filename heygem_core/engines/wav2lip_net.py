@@ -13,7 +13,6 @@ import zipfile
 from pathlib import Path
 
 import numpy as np
-
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
@@ -177,7 +176,8 @@ def read_state_dict(path: str | Path, *, allow_pickle: bool = False) -> dict[str
 
 def check_state_dict(state: dict[str, torch.Tensor], path: str | Path) -> None:
     """Raise CheckpointError unless ``state`` has exactly the generator's keys and shapes."""
-    expected = {k: tuple(v.shape) for k, v in Wav2LipGenerator().state_dict().items()}
+    with torch.device("meta"):   # shapes only: no memory, no random initialisation
+        expected = {k: tuple(v.shape) for k, v in Wav2LipGenerator().state_dict().items()}
     missing = [k for k in expected if k not in state]
     unexpected = [k for k in state if k not in expected]
     if missing or unexpected:
