@@ -5,29 +5,22 @@
 """
 from __future__ import annotations
 
-import argparse
 import logging
 import os
 import signal
-import sys
 from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 
 def register(sub) -> None:
+    from ..ui.i18n import LANGS
+    from ..ui.server import DEFAULT_MAX_UPLOAD_MB
+
     p = sub.add_parser("serve", help="run the browser app for a workspace",
                        description="Start the workspace's worker (unless one runs) and the dashboard at "
                                    "http://IP:PORT/. Any address other than this machine's own (127.x, ::1) "
                                    "needs a token; one is generated and printed with the URL when not given.")
-    add_serve_args(p)
-    p.set_defaults(func=run)
-
-
-def add_serve_args(p: argparse.ArgumentParser) -> None:
-    from ..ui.i18n import LANGS
-    from ..ui.server import DEFAULT_MAX_UPLOAD_MB
-
     p.add_argument("--root-path", default="workspace", metavar="DIR", help="workspace folder (default ./workspace)")
     p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
     p.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
@@ -38,6 +31,7 @@ def add_serve_args(p: argparse.ArgumentParser) -> None:
                    help=f"largest file a browser may upload, in MiB (default {DEFAULT_MAX_UPLOAD_MB})")
     p.add_argument("--cull-idle", type=int, default=900, metavar="S",
                    help="stop a page's kernel after S seconds without activity (default 900)")
+    p.set_defaults(func=run)
 
 
 def run(args) -> int:
@@ -72,22 +66,3 @@ def _stop_worker(pid: int) -> None:
         os.waitpid(pid, 0)
     except ChildProcessError:
         pass
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m heygem_core.cli.serve ...`, the same as `heygem serve ...`."""
-    parser = argparse.ArgumentParser(prog="heygem serve", description=__doc__.split("\n")[0])
-    add_serve_args(parser)
-    args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    from ..errors import HeygemError
-
-    try:
-        return run(args)
-    except HeygemError as exc:
-        print(f"heygem: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":  # pragma: no cover - run by start_app.sh and the tests in a subprocess
-    sys.exit(main())

@@ -16,12 +16,12 @@ from urllib.parse import quote
 
 import ipywidgets as w
 
-from ..errors import HeygemError, OptionsError
+from ..errors import HeygemError, InputError, OptionsError
 from .history import HistoryGallery
 from .i18n import LANGS, normalise_lang, tr
 from .inputs import MultiPicker, SinglePicker
 from .options_panel import OptionsPanel
-from .progress import ProgressPanel, job_view
+from .progress import FINISHED, ProgressPanel, job_view
 from .server import DEFAULT_MAX_UPLOAD_MB, ENV_LANG, ENV_MAX_UPLOAD, ENV_ROOT, file_url
 from .style import CSS
 
@@ -46,7 +46,7 @@ class Dashboard:
         self.followed_job: str | None = None     # the last job this page queued or saw running
         self.single_job: str | None = None
         self._shown_job: str | None = None
-        self._finished_seen: int | None = None
+        self._finished_seen: tuple | None = None   # (job id, items finished) last shown
         self._stop = threading.Event()
         self._refresh_lock = threading.RLock()
         self._tick = 0
@@ -117,9 +117,7 @@ class Dashboard:
         self.widget = w.VBox([w.HTML(CSS), header, self.tabs])
         self.widget.add_class("hg-app")
 
-        self.set_lang(self.lang)
-        self.refresh()
-        self.history.refresh()
+        self.set_lang(self.lang)       # also shows the current job and the history
         self._poller = None
         if poll:
             self.start()
@@ -152,7 +150,7 @@ class Dashboard:
         self.batch_button.description = tr("start_batch", lang)
         self.result_title.value = tr("result", lang)
         self.history.set_lang(lang)
-        self._render_result(force=True)
+        self._render_result()
         self.refresh()
 
     # -- files --------------------------------------------------------------------------------------------
@@ -175,7 +173,7 @@ class Dashboard:
         job_id = self._submit(audio, [video], self.single_message)
         if job_id:
             self.single_job = job_id
-            self._render_result(force=True)
+            self._render_result()
         return job_id
 
     def submit_batch(self) -> str | None:
@@ -195,6 +193,9 @@ class Dashboard:
             return self._say(message, tr("bad_option", self.lang, msg=str(exc)), error=True)
         try:
             job_id = self.ws.store.submit(audio, videos, options)
+        except InputError as exc:       # name the file as the person knows it, not its workspace path
+            return self._say(message, tr("submit_failed", self.lang, msg=f"{Path(exc.path).name}: {exc.reason}"),
+                             error=True)
         except HeygemError as exc:
             return self._say(message, tr("submit_failed", self.lang, msg=str(exc)), error=True)
         except Exception as exc:
@@ -250,14 +251,14 @@ class Dashboard:
                        if j.id != job.id and j.status in ("queued", "running"))
         view = job_view(job)
         self.progress.show(view, self.lang, more)
-        finished = sum(1 for i in job.items if i.status in ("done", "failed", "cancelled")) if job else 0
+        finished = sum(1 for i in job.items if i.status in FINISHED) if job else 0
         key = (job.id if job else None, finished)
         if key != self._finished_seen:       # an item just finished: show it in History without waiting
             self._finished_seen = key
             self.history.refresh()
             self._render_result()
 
-    def _render_result(self, force: bool = False) -> None:
+    def _render_result(self) -> None:
         if not self.single_job:
             return
         job = self.ws.store.get_job(self.single_job)
@@ -271,8 +272,7 @@ class Dashboard:
                  f' poster="{html.escape(self.url_for(item.thumbnail, item.id) or "")}"></video>'
                  f'<div class="hg-result-actions"><a class="hg-link" href="{html.escape(src)}" '
                  f'download="{html.escape(name)}">⬇ {tr("download", self.lang)} {html.escape(name)}</a></div>')
-        if force or self.result.value != value:
-            self.result.value = value
+        self.result.value = value
         self.result_box.layout.display = ""
 
     def _tab_changed(self, change) -> None:

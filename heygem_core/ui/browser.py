@@ -57,7 +57,7 @@ class ServerProcess:
         self.port = port or free_port()
         self.url: str | None = None
         self.lines: list[str] = []
-        cmd = [sys.executable, "-m", "heygem_core.cli.serve", "--root-path", str(self.root), "--port",
+        cmd = [sys.executable, "-m", "heygem_core.cli", "serve", "--root-path", str(self.root), "--port",
                str(self.port), "--ip", ip, *(args or [])]
         run_env = dict(os.environ)
         package_parent = str(Path(__file__).resolve().parents[2])

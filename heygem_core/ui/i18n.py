@@ -35,7 +35,6 @@ TEXT: dict[str, tuple[str, str]] = {
                  "Too much at once ({n} files, {size}); up to {cap} can be sent together: upload them in smaller groups."),
     "empty_file": ("{name}：文件是空的", "{name}: the file is empty"),
     "unreadable": ("{name}：无法读取（{reason}）", "{name}: cannot be used ({reason})"),
-    "no_audio_stream": ("没有可用的音轨", "no usable sound"),
     # actions
     "generate": ("开始生成", "Generate"),
     "start_batch": ("开始批量生成", "Start batch"),
@@ -58,14 +57,12 @@ TEXT: dict[str, tuple[str, str]] = {
     "progress": ("处理进度", "Progress"),
     "idle": ("当前没有正在处理的任务。", "Nothing is running."),
     "waiting": ("排队中，等待开始 …", "Queued, waiting to start …"),
-    "running": ("正在处理", "Working on"),
     "item_of": ("第 {i} / {n} 个", "{i} / {n}"),
     "eta": ("预计剩余 {t}", "about {t} left"),
     "eta_unknown": ("正在估算剩余时间 …", "estimating time left …"),
     "more_queued": ("另有 {n} 个任务在排队", "{n} more job(s) waiting"),
     "job_done": ("完成：{ok} / {n} 个成功", "Finished: {ok} of {n} succeeded"),
     "job_cancelled": ("任务已取消", "Job cancelled"),
-    "cancel_sent": ("正在取消 …", "Cancelling …"),
     "stage_decode": ("读取音视频", "reading media"),
     "stage_face": ("人脸跟踪", "tracking the face"),
     "stage_synthesis": ("口型合成", "synthesising the mouth"),
@@ -99,7 +96,6 @@ TEXT: dict[str, tuple[str, str]] = {
     "no_score": ("无同步评分", "no sync score"),
     "score_help": ("口型与语音响度的吻合程度（皮尔逊相关系数，1 为完全一致）",
                    "How closely the mouth follows the loudness of the speech (Pearson r; 1 is perfect)"),
-    "lang_label": ("语言", "Language"),
     "error_generic": ("出了点问题：{msg}", "Something went wrong: {msg}"),
 }
 

@@ -20,13 +20,6 @@ from .uploads import list_uploads, short_exts, supported_exts, validate_upload
 log = logging.getLogger(__name__)
 
 
-def _upload_files(value) -> list[dict]:
-    """FileUpload's value as a list of dicts (ipywidgets 8 gives a tuple of dicts with `content` memoryview)."""
-    if isinstance(value, dict):  # ipywidgets 7 shape, kept for safety
-        return [{"name": k, **v} for k, v in value.items()]
-    return [dict(f) for f in value or ()]
-
-
 class UploadBox:
     """An upload button plus the status of what arrived. Calls ``on_ready(path)`` for each accepted file."""
 
@@ -66,7 +59,7 @@ class UploadBox:
                                          limit=format_size(self.limit_bytes)))
 
     def _received(self, change) -> None:
-        files = _upload_files(change["new"])
+        files = change["new"]            # a tuple of dicts: name, type, size, content (memoryview), …
         if not files:
             return
         # Copy the bytes out and clear the widget at once: the content is not kept in the page's state.
