@@ -363,26 +363,28 @@ def paint_cavity(pixels: np.ndarray, mask: np.ndarray, field: np.ndarray, frame:
     yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
     rel_x, rel_y = xx - np.float32(geo.center[0]), yy - np.float32(geo.center[1])
     down = rel_x * np.float32(geo.v[0]) + rel_y * np.float32(geo.v[1])
-    rows = down - np.float32(_upper_edge(polygon, geo))          # px below the upper lip's inner edge
+    along = rel_x * np.float32(geo.u[0]) + rel_y * np.float32(geo.u[1])
+    rows = down - _upper_edge(polygon, geo, along)               # px below the upper lip's inner edge, here
     depth = np.clip(rows / gap_px, 0.0, 1.0)
-    across = np.clip(np.abs(rel_x * np.float32(geo.u[0]) + rel_y * np.float32(geo.u[1])) / (0.5 * geo.width), 0.0, 1.0)
+    across = np.clip(np.abs(along) / (0.5 * geo.width), 0.0, 1.0)
 
     # a dark, warm cavity; the tongue shows low in a wide-open mouth; the corners fall into shadow
     inner = np.empty((h, w, 3), np.float32)
-    inner[:] = lip * np.array([0.16, 0.16, 0.24]) + 4.0
+    inner[:] = lip * np.array([0.10, 0.11, 0.26]) + 3.0          # deep red-brown, not grey
     wide = np.clip(gap_px / (0.14 * geo.width), 0.0, 1.0)
     tongue_w = (_smoothstep(np.clip((depth - 0.55) / 0.45, 0.0, 1.0)) * (0.7 * wide))[..., None]
     inner += (lip * 0.5 - inner) * tongue_w
     inner *= (1.0 - 0.55 * across ** 2)[..., None]
 
     if teeth > 0:   # upper teeth: a soft off-white band just under the upper lip, hidden at the corners
-        band = max(1.0, min(0.42 * gap_px, 0.1 * geo.width))
-        tooth = np.clip(1.0 - rows / band, 0.0, 1.0) ** 0.6 * (rows > -1.5)
+        band = max(1.0, min(0.5 * gap_px, 0.12 * geo.width))
+        tooth = np.clip(1.3 * (1.0 - rows / band), 0.0, 1.0) ** 0.4 * (rows > -1.5)   # firm lower edge
         tooth = cv2.GaussianBlur(tooth.astype(np.float32), (0, 0), 0.7)
         tooth *= np.clip(1.0 - across ** 2.5, 0.0, 1.0) * min(1.0, 1.5 * teeth)
         tooth *= np.clip(gap_px / (0.05 * geo.width), 0.0, 1.0)        # no teeth in a barely open mouth
-        light = np.clip(np.mean(lip) / 140.0, 0.55, 1.0)
-        enamel = ((0.8 * np.array([222.0, 232.0, 240.0]) + 0.2 * lip) * light).astype(np.float32)
+        # teeth catch the light like the skin around them, but stay clearly lighter than the lips
+        light = np.clip(np.max(lip) / 200.0, 0.75, 1.0)
+        enamel = ((0.88 * np.array([204.0, 226.0, 240.0]) + 0.12 * lip) * light).astype(np.float32)  # ivory
         inner += (enamel - inner) * tooth[..., None]
 
     local = field[y0 - by0: y1 - by0, x0 - bx0: x1 - bx0]
@@ -422,7 +424,9 @@ def _lip_colour(frame: np.ndarray, lm: np.ndarray) -> np.ndarray:
     return sel.reshape(-1, 3).astype(np.float64).mean(0) if len(sel) else np.array([90.0, 90.0, 150.0])
 
 
-def _upper_edge(polygon: np.ndarray, geo: MouthGeometry) -> float:
-    """How far below the mouth centre the (target) upper inner lip runs, at the middle."""
+def _upper_edge(polygon: np.ndarray, geo: MouthGeometry, along: np.ndarray) -> np.ndarray:
+    """How far below the mouth centre the (target) upper inner lip runs at each position ``along`` the
+    mouth, so the teeth hang from the lip's own curve and no dark seam opens between them."""
     upper = polygon[:len(INNER_UPPER)]  # the polygon starts with the upper inner edge
-    return float(np.median(geo.down(upper[len(upper) // 3: 2 * len(upper) // 3 + 1])))
+    xs, ys = _sorted(geo.along(upper), geo.down(upper))
+    return np.interp(along, xs, ys).astype(np.float32)
