@@ -17,7 +17,6 @@ import tempfile
 import time
 from pathlib import Path
 
-APP = ".hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab"
 WATCH = """() => {
   window.__hg = [];
   const line = [...document.querySelectorAll('.hg-progress-line')].find(e => e.offsetParent !== null);
@@ -26,17 +25,6 @@ WATCH = """() => {
   new MutationObserver(note).observe(line, {subtree: true, childList: true, characterData: true});
   new MutationObserver(note).observe(bar, {attributes: true, attributeFilter: ['style']});
 }"""
-
-
-def _paint(page, url: str) -> dict:
-    t0 = time.perf_counter()
-    page.goto(url)
-    page.wait_for_selector(APP, timeout=60_000)
-    tabs = time.perf_counter() - t0
-    page.wait_for_selector(".hg-progress-line .widget-html-content:not(:empty)", timeout=60_000)
-    ready = time.perf_counter() - t0
-    fcp = page.evaluate("() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime")
-    return {"tabs_s": tabs, "ready_s": ready, "fcp_ms": fcp}
 
 
 def _media(folder: Path, audio: str | None, video: str | None) -> tuple[Path, Path]:
@@ -59,7 +47,7 @@ def measure(audio: str | None = None, video: str | None = None, *, root: str | P
 
     from heygem_core.jobs import Workspace
     from heygem_core.options import LipSyncOptions
-    from heygem_core.ui.browser import ServerProcess, launch_chromium
+    from heygem_core.ui.browser import APP_SELECTOR as APP, ServerProcess, launch_chromium, open_app
 
     with tempfile.TemporaryDirectory(prefix="heygem-paint-") as tmp:
         tmp = Path(tmp)
@@ -70,11 +58,11 @@ def measure(audio: str | None = None, video: str | None = None, *, root: str | P
             result["server_ready_s"] = round(server.ready_s, 2)
             browser = launch_chromium(p)
             page = browser.new_page(viewport={"width": 1280, "height": 900})
-            cold = _paint(page, server.local_url)
+            cold = open_app(page, server.local_url)
             warm = []
             for _ in range(repeats):      # a person comes back after a while: the kernel pool has refilled
                 time.sleep(3)
-                warm.append(_paint(page, server.local_url))
+                warm.append(open_app(page, server.local_url))
             result["first_paint_cold_s"] = round(cold["tabs_s"], 2)
             result["first_paint_warm_s"] = round(statistics.median(w["tabs_s"] for w in warm), 2)
             result["fcp_warm_ms"] = round(statistics.median(w["fcp_ms"] or 0 for w in warm))

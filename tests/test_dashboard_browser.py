@@ -18,14 +18,13 @@ import av
 import pytest
 
 from dashboard_media import make_media
-from heygem_core.ui.browser import ServerProcess, chromium_path, launch_chromium
+from heygem_core.ui.browser import APP_SELECTOR as APP, ServerProcess, chromium_path, launch_chromium, open_app
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (make browser)")]
 
 LIMIT_MB = 12          # above Tornado's default 10 MiB websocket message, so the raised limit is exercised
-APP = ".hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab"
 
 
 @pytest.fixture(scope="module")
@@ -73,15 +72,6 @@ def page(context):
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
-def open_app(page, url: str) -> float:
-    t0 = time.perf_counter()
-    page.goto(url)
-    page.wait_for_selector(APP, timeout=30_000)
-    painted = time.perf_counter() - t0
-    page.wait_for_selector(".hg-progress-line .widget-html-content:not(:empty)", timeout=30_000)
-    return painted
-
-
 def visible(page, selector: str):
     return page.locator(selector).locator("visible=true")
 
@@ -151,7 +141,7 @@ def history_cards(page) -> list[tuple[str, ...]]:
 
 # -- the visit --------------------------------------------------------------------------------------------
 def test_page_renders_its_tabs_in_both_languages(server, page):
-    painted = open_app(page, server.local_url)
+    painted = open_app(page, server.local_url, timeout_s=30)["tabs_s"]
     assert painted < 15, painted      # the budget (3 s) is measured in bench/dashboard_paint.py
     assert page.locator(APP).all_inner_texts() == ["单个处理", "批量处理", "历史记录"]
     assert "每个文件不超过 12 MB" in text_of(page, ".hg-hint")
@@ -188,7 +178,7 @@ def test_batch_runs_with_live_progress_seen_from_a_second_tab(server, page, cont
     assert visible(page, ".hg-chosen-row").count() == 2
 
     other = context.new_page()                 # opened before the job exists: it never queued anything
-    open_app(other, server.local_url)
+    open_app(other, server.local_url, timeout_s=30)
     tab(other, 1)
 
     visible(page, ".hg-start-batch").click()
@@ -285,7 +275,7 @@ def test_history_survives_reload_and_server_restart(server, page, root):
     page.wait_for_function("() => document.querySelectorAll('.hg-history-card').length === 3", timeout=15_000)
     before = history_cards(page)
     page.reload()
-    open_app(page, server.local_url)
+    open_app(page, server.local_url, timeout_s=30)
     tab(page, 2)
     page.wait_for_function("() => document.querySelectorAll('.hg-history-card').length === 3", timeout=15_000)
     assert history_cards(page) == [(t, a, d.replace("sync", "口型同步")) for t, a, d in before]  # in Chinese
@@ -295,7 +285,7 @@ def test_history_survives_reload_and_server_restart(server, page, root):
     server.stop()
     again = ServerProcess(root, port=server.port, args=["--lang", "en"])
     try:
-        open_app(page, again.local_url)
+        open_app(page, again.local_url, timeout_s=30)
         tab(page, 2)
         page.wait_for_function("() => document.querySelectorAll('.hg-history-card').length === 3",
                                timeout=15_000)

@@ -37,6 +37,24 @@ def launch_chromium(playwright):
     return playwright.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
 
 
+# the page's tab bar: present once the app has painted its widgets
+APP_SELECTOR = ".hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab"
+READY_SELECTOR = ".hg-progress-line .widget-html-content:not(:empty)"
+
+
+def open_app(page, url: str, timeout_s: float = 60.0) -> dict:
+    """Load the dashboard in a playwright ``page`` and wait until it is usable. Returns seconds to the tabs
+    (``tabs_s``), to the live progress line (``ready_s``), and the browser's first contentful paint (ms)."""
+    t0 = time.perf_counter()
+    page.goto(url)
+    page.wait_for_selector(APP_SELECTOR, timeout=timeout_s * 1000)
+    tabs = time.perf_counter() - t0
+    page.wait_for_selector(READY_SELECTOR, timeout=timeout_s * 1000)
+    ready = time.perf_counter() - t0
+    fcp = page.evaluate("() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime")
+    return {"tabs_s": tabs, "ready_s": ready, "fcp_ms": fcp}
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
