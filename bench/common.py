@@ -51,7 +51,13 @@ def peak_rss_mb(code: str, *args: str) -> tuple[float, float]:
     return json.loads(proc.stdout.strip().splitlines()[-1])["rss_mb"], time.perf_counter() - t
 
 
-RSS_SUFFIX = "\nimport json, resource; print(json.dumps({'rss_mb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))"
+# The child's own peak: VmHWM belongs to its address space, made new at exec. (ru_maxrss is not: Linux
+# carries the parent's peak over fork and exec, so a child of a large process would report the parent's.)
+RSS_SUFFIX = """
+import json, re
+hwm = int(re.search(r"VmHWM:\\s+(\\d+) kB", open("/proc/self/status").read()).group(1))
+print(json.dumps({"rss_mb": hwm / 1024}))
+"""
 
 
 def fmt(x, nd=2):
