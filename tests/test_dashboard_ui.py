@@ -8,7 +8,6 @@ import zipfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-import av
 import pytest
 
 from dashboard_media import make_media

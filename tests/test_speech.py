@@ -59,7 +59,7 @@ def test_mouth_targets_close_in_silence_and_open_in_speech():
 
 
 def test_full_scale_reference_and_silence():
-    from heygem_core.speech import loudness_db, FULL_SCALE_DB
+    from heygem_core.speech import FULL_SCALE_DB
     sr = 16000
     t = np.arange(sr) / sr
     sine = np.sin(2 * np.pi * 1000 * t).astype(np.float32)

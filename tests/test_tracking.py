@@ -8,7 +8,6 @@ from heygem_core.demo import animate_photo, face_photo
 from heygem_core.errors import Cancelled, InputError
 from heygem_core.options import LipSyncOptions
 from heygem_core.progress import Progress
-from heygem_core.smoothing import OneEuroFilter
 from heygem_core.face_tracker import choose_face, smoothing_filter, square_crop
 from heygem_core.tracking import FaceTrack, _fit_length, track_frames
 

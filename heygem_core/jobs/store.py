@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import HeygemError, InputError
+from ..errors import HeygemError
 from ..options import LipSyncOptions
 from ..names import output_stem
 from .records import (CANCELLED, DONE, FAILED, FINISHED, INTERRUPTED, PENDING, QUEUED, RUNNING, HistoryEntry,
