@@ -4,9 +4,10 @@
     for video in videos:
         generate("talk.m4a", video, out_dir / f"{video.stem}.mp4", options, speech=speech)
 
-The steps: (1) check inputs, (2) speech, (3) probe the template, (4) face track (cached), (5) engine
-prepare, (6) stream: a decode thread → bounded queue → synthesise + composite → encoder, so memory stays
-bounded however long the video is. The output is written under a temporary name and renamed when complete.
+The steps: (1) check inputs, (2) speech, (3) probe the template, (4) the face track from the cache, if there,
+(5) engine prepare, (6) stream: a reader thread decodes (and, on a cold cache, tracks the face in the same pass)
+→ bounded queue → synthesise + composite → encoder thread, so memory stays bounded however long the video is.
+The output is written under a temporary name and renamed when complete.
 """
 from __future__ import annotations
 
@@ -42,6 +43,8 @@ StopHook = Callable[[], bool]
 
 @dataclass
 class GenerateResult:
+    """What one ``generate`` call made, how long it took, and the options it used."""
+
     output: Path
     audio: str
     video: str
