@@ -121,7 +121,8 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
     t = time.perf_counter()
     face_s = [0.0]
     with ExitStack() as stack:
-        builder = None if track is not None else stack.enter_context(TrackBuilder(options, info.fps))
+        builder = None if track is not None else stack.enter_context(
+            TrackBuilder(options, info.fps, capacity=need))
 
         def face_of(j: int, frame: np.ndarray) -> np.ndarray | None:
             if builder is None:

@@ -93,38 +93,47 @@ class FaceTrack:
 class TrackBuilder:
     """A ``FaceTrack`` built one frame at a time, in order, so tracking can ride along another pass over the
     frames (the pipeline's synthesis pass) instead of decoding the video once more. Use as a context
-    manager or call ``close()``; ``finish()`` returns the track of the frames added so far."""
+    manager or call ``close()``; ``finish()`` returns the track of the frames added so far.
 
-    def __init__(self, options: LipSyncOptions | None = None, fps: float = 25.0):
+    ``capacity``: frames expected, when known; the landmarks then live in one array from the start (a long
+    video's track is tens of MB, and never held twice)."""
+
+    def __init__(self, options: LipSyncOptions | None = None, fps: float = 25.0, capacity: int = 0):
         self.options = options or LipSyncOptions()
         self.fps = float(fps)
         self._tracker = FaceTracker(self.options, fps)
-        self._rows: list[np.ndarray] = []
-        self._found: list[bool] = []
+        self._landmarks = np.empty((max(capacity, 16), N_LANDMARKS, 2), np.float32)
+        self._found = np.zeros(len(self._landmarks), bool)
+        self._count = 0
         self._shape = (0, 0)
 
     @property
     def count(self) -> int:
         """Frames added so far; the next ``add`` is frame number ``count``."""
-        return len(self._rows)
+        return self._count
 
     def add(self, frame: np.ndarray) -> np.ndarray | None:
         """Track the next frame; its landmarks (478, 2), or None when it has no face."""
-        if not self._rows:
+        if self._count == 0:
             self._shape = frame.shape[:2]
+        if self._count == len(self._landmarks):            # more frames than expected: grow by half
+            extra = max(16, len(self._landmarks) // 2)
+            self._landmarks = np.concatenate([self._landmarks, np.empty((extra, N_LANDMARKS, 2), np.float32)])
+            self._found = np.concatenate([self._found, np.zeros(extra, bool)])
         pts = self._tracker.update(frame)
-        self._found.append(pts is not None)
-        self._rows.append(_MISSING if pts is None else pts)
-        return pts
+        i = self._count
+        self._found[i] = pts is not None
+        self._landmarks[i] = np.nan if pts is None else pts
+        self._count += 1
+        return self.face(i)
 
     def face(self, i: int) -> np.ndarray | None:
-        return self._rows[i] if self._found[i] else None
+        return self._landmarks[i] if self._found[i] else None
 
     def finish(self) -> FaceTrack:
-        log.debug("tracked %d frames, %d full-frame detections", self.count, self._tracker.detections)
-        landmarks = np.stack(self._rows) if self._rows else np.empty((0, N_LANDMARKS, 2), np.float32)
-        return FaceTrack(landmarks.astype(np.float32, copy=False), np.array(self._found, bool), self.fps,
-                         self._shape[1], self._shape[0])
+        log.debug("tracked %d frames, %d full-frame detections", self._count, self._tracker.detections)
+        n = self._count
+        return FaceTrack(self._landmarks[:n], self._found[:n].copy(), self.fps, self._shape[1], self._shape[0])
 
     def close(self) -> None:
         self._tracker.close()
@@ -136,9 +145,6 @@ class TrackBuilder:
         self.close()
 
 
-_MISSING = np.full((N_LANDMARKS, 2), np.nan, np.float32)
-
-
 def track_frames(frames: Iterable[np.ndarray], options: LipSyncOptions | None = None, *, fps: float = 25.0,
                  total: int | None = None, on_progress: Callable[[Progress], None] | None = None,
                  should_stop: Callable[[], bool] | None = None) -> FaceTrack:
@@ -148,7 +154,7 @@ def track_frames(frames: Iterable[np.ndarray], options: LipSyncOptions | None = 
     (``track_video`` does, when no frame at all has one). ``total`` (when known) is only for progress.
     ``should_stop()`` is polled before every frame and raises ``Cancelled``.
     """
-    with TrackBuilder(options, fps) as builder:
+    with TrackBuilder(options, fps, capacity=total or 0) as builder:
         for i, frame in enumerate(frames):
             if should_stop is not None and should_stop():
                 raise Cancelled(f"face tracking stopped at frame {i}")
