@@ -16,7 +16,7 @@ import av
 import numpy as np
 
 from .errors import InputError
-from .mediafile import SOUND_EXTS, VIDEO_EXTS, check_file, open_container
+from .mediafile import SOUND_EXTS, VIDEO_EXTS, check_file, decoded_frames, open_container
 
 log = logging.getLogger(__name__)
 
@@ -134,16 +134,10 @@ def _decode(p: Path, container, stream, rate: int) -> np.ndarray:
     """
     resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)
     chunks: list[np.ndarray] = []
-    bad = 0
+    bad = [0]
     try:
-        for packet in container.demux(stream):
-            try:
-                frames = packet.decode()
-            except av.error.InvalidDataError:
-                bad += 1
-                continue
-            for frame in frames:
-                chunks.extend(f.to_ndarray() for f in resampler.resample(frame))
+        for frame in decoded_frames(container, stream, bad):
+            chunks.extend(f.to_ndarray() for f in resampler.resample(frame))
     except av.error.FFmpegError as exc:
         if not chunks:
             raise InputError(p, f"cannot decode the audio ({exc.strerror or exc})") from None
@@ -151,8 +145,8 @@ def _decode(p: Path, container, stream, rate: int) -> np.ndarray:
     except ValueError as exc:  # a frame whose layout or format changes mid-stream
         raise InputError(p, f"cannot decode the audio ({exc})") from None
     chunks.extend(f.to_ndarray() for f in resampler.resample(None))
-    if bad:
-        log.warning("%s: skipped %d damaged audio packet(s)", p, bad)
+    if bad[0]:
+        log.warning("%s: skipped %d damaged audio packet(s)", p, bad[0])
     if not chunks:
         return np.zeros((max(1, stream.channels or 1), 0), np.float32)
     return np.concatenate(chunks, axis=1).astype(np.float32, copy=False)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Iterator
 
 import av
 
@@ -43,6 +44,18 @@ def check_file(path: str | Path, exts: tuple[str, ...], what: str) -> Path:
     if size == 0:
         raise InputError(p, "empty file (0 bytes)")
     return p
+
+
+def decoded_frames(container, stream, skipped: list[int]) -> Iterator:
+    """Every frame of ``stream``, skipping packets the decoder rejects as damaged (as FFmpeg's own players
+    do); ``skipped[0]`` counts them. Any other decoding error propagates to the caller."""
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            skipped[0] += 1
+            continue
+        yield from frames
 
 
 def open_container(p: Path) -> av.container.InputContainer:

@@ -27,7 +27,7 @@ import cv2
 import numpy as np
 
 from .errors import InputError
-from .mediafile import IMAGE_EXTS, VIDEO_EXTS, check_file, open_container
+from .mediafile import IMAGE_EXTS, VIDEO_EXTS, check_file, decoded_frames, open_container
 from .videoindex import VideoIndex, frame_bytes, index_video
 from .yuv import frame_to_bgr
 
@@ -338,27 +338,21 @@ class _Cursor:
         """Decoded frames with their presentation times (s). Damage ends the stream early, with a warning:
         the last good frame then stays on screen."""
         last = None
-        bad = 0
+        bad = [0]
         try:
-            for packet in self.container.demux(self.stream):
-                try:
-                    frames = packet.decode()
-                except av.error.InvalidDataError:
-                    bad += 1
-                    continue
-                for frame in frames:
-                    t = float(frame.pts * self.stream.time_base) if frame.pts is not None else (
-                        (last + 1.0 / self.fps) if last is not None else self.index.start)
-                    last = t
-                    self.stats.decoded += 1
-                    if not self._sized:
-                        self.frame_bytes = frame_bytes(frame)
-                        self._sized = True
-                    yield t, frame
+            for frame in decoded_frames(self.container, self.stream, bad):
+                t = float(frame.pts * self.stream.time_base) if frame.pts is not None else (
+                    (last + 1.0 / self.fps) if last is not None else self.index.start)
+                last = t
+                self.stats.decoded += 1
+                if not self._sized:
+                    self.frame_bytes = frame_bytes(frame)
+                    self._sized = True
+                yield t, frame
         except av.error.FFmpegError as exc:
             log.warning("%s: video unreadable after %.2f s (%s)", self.index.path, last or 0.0, exc)
-        if bad:
-            log.warning("%s: skipped %d damaged video packet(s)", self.index.path, bad)
+        if bad[0]:
+            log.warning("%s: skipped %d damaged video packet(s)", self.index.path, bad[0])
 
     def close(self) -> None:
         self._gen = None
