@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import wave
 import sys
 import time
 from pathlib import Path
@@ -30,6 +31,16 @@ def plain_transcode(audio, video, out, options: LipSyncOptions | None = None) ->
         for _, frame in FrameReader(info).frames(order):
             writer.write(frame)
     return time.perf_counter() - t
+
+
+def write_wav(path: Path, samples, rate: int) -> Path:
+    """16-bit PCM WAV of float samples, shape (n,) or (channels, n)."""
+    data = np.atleast_2d(samples)
+    pcm = (np.clip(data.T, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(pcm.shape[1]), w.setsampwidth(2), w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    return path
 
 
 def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:

@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import RSS_SUFFIX, peak_rss_mb, table  # noqa: E402
-from bench.run import _write_wav  # noqa: E402
+from bench.common import RSS_SUFFIX, peak_rss_mb, table, write_wav  # noqa: E402
 from heygem_core.audio import load_audio  # noqa: E402
 from heygem_core.demo import animate_photo, demo_speech_path, face_photo  # noqa: E402
 from heygem_core.encode import VideoWriter  # noqa: E402
@@ -43,7 +42,7 @@ def make_inputs(work: Path, minutes: float, size: tuple[int, int], fps: float = 
     speech = load_audio(demo_speech_path())
     reps = int(np.ceil(minutes * 60 / speech.duration))
     audio = work / f"speech_{minutes:g}min.wav"
-    _write_wav(audio, np.tile(speech.samples, reps)[: int(minutes * 60 * speech.sample_rate)], speech.sample_rate)
+    write_wav(audio, np.tile(speech.samples, reps)[: int(minutes * 60 * speech.sample_rate)], speech.sample_rate)
     return video, audio
 
 

@@ -19,7 +19,7 @@ import av
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import clip_name, plain_transcode, psnr, table  # noqa: E402
+from bench.common import clip_name, plain_transcode, psnr, table, write_wav  # noqa: E402
 from heygem_core import landmarks as L  # noqa: E402
 from heygem_core.audio import load_audio  # noqa: E402
 from heygem_core.options import LipSyncOptions  # noqa: E402
@@ -32,14 +32,10 @@ from heygem_core.video import probe_video  # noqa: E402
 
 def with_silence(audio: Path, out: Path, gap_s: float = 1.0) -> Path:
     """The speech with ``gap_s`` of silence spliced into its middle (16 kHz mono WAV)."""
-    import wave
     a = load_audio(audio)
     mid = len(a.samples) // 2
     y = np.concatenate([a.samples[:mid], np.zeros(int(gap_s * 16000), np.float32), a.samples[mid:]])
-    with wave.open(str(out), "wb") as w:
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(16000)
-        w.writeframes((np.clip(y, -1, 1) * 32767).astype("<i2").tobytes())
-    return out
+    return write_wav(out, y, 16000)
 
 
 def frames_of(path):

@@ -23,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.common import RSS_SUFFIX, clip_name, peak_rss_mb, plain_transcode, table  # noqa: E402
+from bench.common import RSS_SUFFIX, clip_name, peak_rss_mb, plain_transcode, table, write_wav  # noqa: E402
 from heygem_core.audio import load_audio  # noqa: E402
 from heygem_core.demo import demo_face_clip, demo_speech_path  # noqa: E402
 from heygem_core.encode import VideoWriter  # noqa: E402
@@ -79,7 +79,7 @@ def longer(video: Path, audio: Path, factor: int, work: Path) -> tuple[Path, Pat
     import numpy as np
     samples = np.concatenate([sound.samples] * factor, axis=-1)
     long_audio = work / f"{audio.stem}_x{factor}.wav"
-    _write_wav(long_audio, samples, sound.sample_rate)
+    write_wav(long_audio, samples, sound.sample_rate)
     long_video = work / f"{video.stem}_x{factor}.mp4"
     with VideoWriter(long_video, info.width, info.height, info.fps, crf=18, preset="veryfast") as w:
         for _ in range(factor):
@@ -88,23 +88,13 @@ def longer(video: Path, audio: Path, factor: int, work: Path) -> tuple[Path, Pat
     return long_video, long_audio
 
 
-def _write_wav(path: Path, samples, rate: int) -> None:
-    import wave
-    import numpy as np
-    data = np.atleast_2d(samples)
-    pcm = (np.clip(data.T, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(pcm.shape[1]), w.setsampwidth(2), w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-
-
 def memory_row(video: Path, audio: Path, work: Path, factor: int = 10) -> dict:
     # the audio is cut to the clip's length, so "10× longer" means 10× the frames on both sides
     info = probe_video(video)
     sound = load_audio(audio, sample_rate=None, mono=False)
     cut = work / f"{audio.stem}_cut.wav"
     n = min(sound.samples.shape[-1], int(info.duration * sound.sample_rate))
-    _write_wav(cut, sound.samples[..., :n], sound.sample_rate)
+    write_wav(cut, sound.samples[..., :n], sound.sample_rate)
     base, _ = peak_rss_mb(GENERATE, str(cut), str(video), str(work / "mem_1.mp4"))
     long_video, long_audio = longer(video, cut, factor, work)
     big, _ = peak_rss_mb(GENERATE, str(long_audio), str(long_video), str(work / "mem_10.mp4"))

@@ -84,9 +84,8 @@ def mouth_openings(video: str | Path, options: LipSyncOptions | None = None, *, 
     track = track_frames((f for _, f in FrameReader(info).frames(range(info.frame_count))), options,
                          fps=info.fps, total=info.frame_count, on_progress=on_progress)
     opening = np.full(info.frame_count, np.nan)
-    for i in range(min(info.frame_count, len(track.found))):
-        if track.found[i]:
-            opening[i] = mouth_opening(track.landmarks[i])
+    n = min(info.frame_count, len(track.found))
+    opening[:n] = mouth_opening(track.landmarks[:n])      # NaN landmarks (no face) give NaN
     return opening, info.fps
 
 

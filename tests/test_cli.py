@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from heygem_core.cli import main
-from test_pipeline import write_wav
+from mediagen import write_wav
 
 
 @pytest.fixture(scope="module")

@@ -1,6 +1,4 @@
 """End to end: speech + face video → lip-synced MP4, on a real face photo animated into a clip."""
-import wave
-
 import av
 import numpy as np
 import pytest
@@ -11,16 +9,7 @@ from heygem_core.options import LipSyncOptions
 from heygem_core.pipeline import generate, prepare_speech
 from heygem_core.score import sync_score
 from heygem_core.tracking import track_frames
-
-
-def write_wav(path, samples, sr=16000):
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes(pcm.tobytes())
-    return path
+from mediagen import write_wav
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,7 @@ from heygem_core.options import LipSyncOptions
 from heygem_core.score import sync_score
 from heygem_core.speech import Speech, envelope
 from heygem_core.tracking import track_frames
-from test_pipeline import write_wav
+from mediagen import write_wav
 
 FPS = 25.0
 
