@@ -86,6 +86,23 @@ class WorkItem:
     attempts: int
 
 
+def _use_wal(con: sqlite3.Connection, patience_s: float = 30.0) -> None:
+    """Switch the database to WAL. Two processes opening a new workspace at once can both try; SQLite may
+    answer the loser "database is locked" straight away, without waiting on the busy timeout, so retry."""
+    deadline = time.monotonic() + patience_s
+    delay = 0.01
+    while True:
+        try:
+            if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
+                con.execute("PRAGMA journal_mode = WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(delay)
+            delay = min(0.2, delay * 2)
+
+
 class JobStore:
     """Jobs and their items in ``path`` (an SQLite database), with paths stored relative to ``root``."""
 
@@ -114,8 +131,7 @@ class JobStore:
     def _init_schema(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         con = self._con()
-        if con.execute("PRAGMA journal_mode").fetchone()[0].lower() != "wal":
-            con.execute("PRAGMA journal_mode = WAL")
+        _use_wal(con)
         if con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return
         with self._write() as tx:
