@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
-import wave
 import zipfile
 from pathlib import Path
 
@@ -20,16 +19,11 @@ from heygem_core.jobs.records import STAGE_WEIGHTS, item_percent, job_status
 from heygem_core.options import LipSyncOptions
 
 from conftest import tone_bursts
+from mediagen import write_wav
 
 
-def write_wav(path: Path, seconds: float = 1.0) -> Path:
-    y = tone_bursts(seconds=seconds, bursts=((0.1, 0.4), (0.6, 0.9)))
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(16000)
-        w.writeframes((y * 32000).astype("<i2").tobytes())
-    return path
+def write_speech(path: Path, seconds: float = 1.0) -> Path:
+    return write_wav(path, tone_bursts(seconds=seconds, bursts=((0.1, 0.4), (0.6, 0.9))))
 
 
 def write_video(path: Path, n: int = 12, size=(96, 64)) -> Path:
@@ -43,7 +37,7 @@ def write_video(path: Path, n: int = 12, size=(96, 64)) -> Path:
 @pytest.fixture(scope="module")
 def media(tmp_path_factory):
     d = tmp_path_factory.mktemp("store_media")
-    return {"audio": write_wav(d / "speech.wav"), "a": write_video(d / "anna.mp4"),
+    return {"audio": write_speech(d / "speech.wav"), "a": write_video(d / "anna.mp4"),
             "b": write_video(d / "bob.mp4", n=20)}
 
 
