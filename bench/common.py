@@ -10,11 +10,11 @@ from pathlib import Path
 
 import numpy as np
 
-from heygem_core.audio import load_audio
-from heygem_core.encode import VideoWriter
+from heygem_core.media.audio import load_audio
+from heygem_core.media.encode import VideoWriter
 from heygem_core.options import LipSyncOptions
-from heygem_core.timeline import output_frame_count, template_indices
-from heygem_core.video import FrameReader, probe_video
+from heygem_core.media.timeline import output_frame_count, template_indices
+from heygem_core.media.video import FrameReader, probe_video
 
 
 def plain_transcode(audio, video, out, options: LipSyncOptions | None = None) -> float:

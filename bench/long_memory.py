@@ -20,9 +20,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import RSS_SUFFIX, peak_rss_mb, table, write_wav  # noqa: E402
-from heygem_core.audio import load_audio  # noqa: E402
+from heygem_core.media.audio import load_audio  # noqa: E402
 from heygem_core.demo import animate_photo, demo_speech_path, face_photo  # noqa: E402
-from heygem_core.encode import VideoWriter  # noqa: E402
+from heygem_core.media.encode import VideoWriter  # noqa: E402
 
 GENERATE = """
 import sys

@@ -15,8 +15,8 @@ import time
 import cv2
 import numpy as np
 
-from heygem_core.encode import VideoWriter
-from heygem_core.video import FrameReader, probe_video
+from heygem_core.media.encode import VideoWriter
+from heygem_core.media.video import FrameReader, probe_video
 
 
 def peak_rss_mb() -> float:

@@ -20,14 +20,14 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import clip_name, plain_transcode, psnr, table, write_wav  # noqa: E402
-from heygem_core import landmarks as L  # noqa: E402
-from heygem_core.audio import load_audio  # noqa: E402
+from heygem_core.face import landmarks as L  # noqa: E402
+from heygem_core.media.audio import load_audio  # noqa: E402
 from heygem_core.options import LipSyncOptions  # noqa: E402
 from heygem_core.pipeline import generate, prepare_speech  # noqa: E402
 from heygem_core.score import sync_score  # noqa: E402
-from heygem_core.timeline import template_indices  # noqa: E402
-from heygem_core.tracking import track_video  # noqa: E402
-from heygem_core.video import probe_video  # noqa: E402
+from heygem_core.media.timeline import template_indices  # noqa: E402
+from heygem_core.face.track import track_video  # noqa: E402
+from heygem_core.media.video import probe_video  # noqa: E402
 
 
 def with_silence(audio: Path, out: Path, gap_s: float = 1.0) -> Path:
@@ -48,7 +48,7 @@ def upper_face_psnr(template, result, plain, n_out, options):
     info = probe_video(template)
     track = track_video(info, options, cache_dir=Path(result).parent / ".cache")
     order = template_indices(n_out, info.frame_count, options.loop_mode)
-    from heygem_core.video import FrameReader
+    from heygem_core.media.video import FrameReader
     got, base = [], []
     for (j, tf), rf, pf in zip(FrameReader(info).frames(order), frames_of(result), frames_of(plain)):
         lm = track.face(j)

@@ -24,13 +24,13 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.common import RSS_SUFFIX, clip_name, peak_rss_mb, plain_transcode, table, write_wav  # noqa: E402
-from heygem_core.audio import load_audio  # noqa: E402
+from heygem_core.media.audio import load_audio  # noqa: E402
 from heygem_core.demo import demo_face_clip, demo_speech_path  # noqa: E402
-from heygem_core.encode import VideoWriter  # noqa: E402
+from heygem_core.media.encode import VideoWriter  # noqa: E402
 from heygem_core.options import LipSyncOptions  # noqa: E402
 from heygem_core.pipeline import generate, prepare_speech  # noqa: E402
-from heygem_core.tracking import cached_track, track_frames  # noqa: E402
-from heygem_core.video import FrameReader, probe_video  # noqa: E402
+from heygem_core.face.track import cached_track, track_frames  # noqa: E402
+from heygem_core.media.video import FrameReader, probe_video  # noqa: E402
 
 GENERATE = """
 import sys

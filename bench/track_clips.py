@@ -14,10 +14,10 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from heygem_core import landmarks as L
+from heygem_core.face import landmarks as L
 from heygem_core.options import LipSyncOptions
-from heygem_core.tracking import track_frames
-from heygem_core.video import FrameReader, probe_video
+from heygem_core.face.track import track_frames
+from heygem_core.media.video import FrameReader, probe_video
 
 
 def read_frames(path: Path, limit: int) -> tuple[list[np.ndarray], float]:

@@ -20,7 +20,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from heygem_core.engines.wav2lip_net import (InferenceGenerator, load_generator,  # noqa: E402
+from heygem_core.engines.wav2lip.net import (InferenceGenerator, load_generator,  # noqa: E402
                                              save_random_checkpoint)
 
 
@@ -103,8 +103,8 @@ def _end_to_end(video, audio, ckpt: Path, batch_size: int, precision: str, work:
     """Per-video throughput inside a batch. What a batch pays once (loading the weights, the first-batch
     precision check, the speech's features) is timed separately and not counted per video."""
     from heygem_core.demo import demo_speech_path
-    from heygem_core.engines.wav2lip import Wav2LipEngine
-    from heygem_core.engines.wav2lip_audio import speech_mel
+    from heygem_core.engines.wav2lip.engine import Wav2LipEngine
+    from heygem_core.engines.wav2lip.mel import speech_mel
     from heygem_core.options import LipSyncOptions
     from heygem_core.pipeline import generate, prepare_speech
 

@@ -23,7 +23,7 @@ from typing import Any, Callable, Protocol
 import yaml
 
 from .errors import HeygemError, InputError, OptionsError
-from .mediafile import IMAGE_EXTS, VIDEO_EXTS
+from .media.files import IMAGE_EXTS, VIDEO_EXTS
 from .names import output_name
 from .options import LipSyncOptions
 from .progress import Progress

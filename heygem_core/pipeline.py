@@ -23,17 +23,17 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import composite
-from .audio import load_audio
+from .media.audio import load_audio
 from .engines import Engine, get_engine
 from .errors import Cancelled, InputError, NoFaceError
-from .mediafile import check_file
+from .media.files import check_file
 from .options import LipSyncOptions
 from .progress import Progress
 from .speech import SAMPLE_RATE, Speech
-from .timeline import output_frame_count, template_indices
-from .tracking import TrackBuilder, cache_path, cached_track
-from .video import IMAGE_EXTS, VIDEO_EXTS, FrameReader, probe_video
-from .encode import VideoWriter
+from .media.timeline import output_frame_count, template_indices
+from .face.track import TrackBuilder, cache_path, cached_track
+from .media.video import IMAGE_EXTS, VIDEO_EXTS, FrameReader, probe_video
+from .media.encode import VideoWriter
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .landmarks import mouth_opening
+from .face.landmarks import mouth_opening
 from .options import LipSyncOptions
 from .speech import envelope
 
@@ -75,8 +75,8 @@ def score_track(opening: np.ndarray, env: np.ndarray, fps: float) -> SyncScore:
 def mouth_openings(video: str | Path, options: LipSyncOptions | None = None, *, cache_dir=None,
                    on_progress=None) -> tuple[np.ndarray, float]:
     """Per-frame mouth opening of ``video`` (NaN where no face) and its frame rate."""
-    from .tracking import track_frames
-    from .video import FrameReader, probe_video
+    from .face.track import track_frames
+    from .media.video import FrameReader, probe_video
 
     info = probe_video(video)
     options = options or LipSyncOptions()

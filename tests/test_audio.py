@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import mediagen as mg
-from heygem_core.audio import AUDIO_EXTS, Audio, load_audio
+from heygem_core.media.audio import AUDIO_EXTS, Audio, load_audio
 from heygem_core.errors import InputError
 
 # (extension, sample rate, how far the decoded length may stray from the true length in seconds)

@@ -38,7 +38,7 @@ def test_videos_expand_globs_in_order_and_keep_a_pattern_that_matches_nothing(tm
 
 def test_builtin_media_are_written_once_into_the_media_folder(tmp_path):
     from heygem_core.demo import demo_speech_path
-    from heygem_core.video import probe_video
+    from heygem_core.media.video import probe_video
 
     assert batch.resolve_media("builtin:speech", tmp_path) == demo_speech_path()
     photo = batch.resolve_media("builtin:photo", tmp_path / "m")

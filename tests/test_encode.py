@@ -5,9 +5,9 @@ import numpy as np
 import pytest
 
 import mediagen as mg
-from heygem_core.audio import Audio, load_audio
-from heygem_core.encode import VideoWriter, temp_path
-from heygem_core.video import FrameReader, probe_video
+from heygem_core.media.audio import Audio, load_audio
+from heygem_core.media.encode import VideoWriter, temp_path
+from heygem_core.media.video import FrameReader, probe_video
 
 FPS = 25
 

@@ -3,9 +3,9 @@ import cv2
 import numpy as np
 import pytest
 
-from heygem_core import landmarks as L
+from heygem_core.face import landmarks as L
 from heygem_core.demo import face_photo
-from heygem_core.tracking import track_frames
+from heygem_core.face.track import track_frames
 
 CONTOURS = ["OUTER_LIPS", "INNER_LIPS", "INNER_UPPER_LIP", "INNER_LOWER_LIP", "JAW", "FACE_OVAL", "NOSE_BRIDGE",
             "NOSE_BOTTOM", "RIGHT_EYE", "LEFT_EYE", "RIGHT_BROW", "LEFT_BROW", "RIGHT_BROW_LOWER",

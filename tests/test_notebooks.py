@@ -14,9 +14,9 @@ import cv2
 import numpy as np
 import pytest
 
-from heygem_core.audio import load_audio
+from heygem_core.media.audio import load_audio
 from heygem_core.options import LipSyncOptions
-from heygem_core.video import FrameReader, probe_video
+from heygem_core.media.video import FrameReader, probe_video
 
 ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOKS = ROOT / "notebooks"
@@ -45,7 +45,7 @@ def kernel(tmp_path_factory):
 def media(tmp_path_factory, speech_wav):
     """1.2 s of the packaged speech, a 1 s 288×320 face clip and a 320 px face photo."""
     from heygem_core.demo import demo_face_clip, face_photo
-    from heygem_core.tuning import write_wav
+    from heygem_core.tuning.preview import write_wav
 
     d = tmp_path_factory.mktemp("nbmedia")
     speech = load_audio(speech_wav)

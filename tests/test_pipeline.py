@@ -3,19 +3,19 @@ import av
 import numpy as np
 import pytest
 
-from heygem_core import landmarks as L
+from heygem_core.face import landmarks as L
 from heygem_core.errors import Cancelled, NoFaceError
 from heygem_core.options import LipSyncOptions
 from heygem_core.pipeline import generate, prepare_speech
 from heygem_core.score import sync_score
-from heygem_core.tracking import track_frames
+from heygem_core.face.track import track_frames
 from mediagen import write_wav
 
 
 @pytest.fixture(scope="module")
 def speech3(speech_wav, tmp_path_factory):
     """The first 3.2 s of the packaged speech: longer than the 2 s clip, so the clip plays back and forth."""
-    from heygem_core.audio import load_audio
+    from heygem_core.media.audio import load_audio
     a = load_audio(speech_wav)
     return write_wav(tmp_path_factory.mktemp("a") / "speech3.wav", a.samples[: int(3.2 * 16000)])
 

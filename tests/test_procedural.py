@@ -2,12 +2,12 @@
 import numpy as np
 import pytest
 
-from heygem_core import landmarks as L
+from heygem_core.face import landmarks as L
 from heygem_core.composite import apply
 from heygem_core.demo import animate_photo, face_photo
 from heygem_core.engines.procedural import ProceduralEngine
 from heygem_core.options import LipSyncOptions
-from heygem_core.tracking import track_frames
+from heygem_core.face.track import track_frames
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from heygem_core.engines.procedural import ProceduralEngine
 from heygem_core.options import LipSyncOptions
 from heygem_core.score import sync_score
 from heygem_core.speech import Speech, envelope
-from heygem_core.tracking import track_frames
+from heygem_core.face.track import track_frames
 from mediagen import write_wav
 
 FPS = 25.0

@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from heygem_core.timeline import output_frame_count, template_index, template_indices
+from heygem_core.media.timeline import output_frame_count, template_index, template_indices
 
 
 def test_pingpong_goes_back_and_forth_without_jumping():

@@ -3,13 +3,13 @@ import numpy as np
 import pytest
 import cv2
 
-from heygem_core import landmarks as L
+from heygem_core.face import landmarks as L
 from heygem_core.demo import animate_photo, face_photo
 from heygem_core.errors import Cancelled, InputError
 from heygem_core.options import LipSyncOptions
 from heygem_core.progress import Progress
-from heygem_core.face_tracker import choose_face, smoothing_filter, square_crop
-from heygem_core.tracking import FaceTrack, _fit_length, track_frames
+from heygem_core.face.detector import choose_face, smoothing_filter, square_crop
+from heygem_core.face.track import FaceTrack, _fit_length, track_frames
 
 N = 24
 SIZE = (240, 270)
@@ -234,7 +234,7 @@ def test_a_track_is_fitted_to_the_frame_count(raw_track):
     assert len(_fit_length(raw_track, 5)) == 5 and _fit_length(raw_track, 5).found.all()
 
 
-# -- whole videos (need heygem_core.video)
+# -- whole videos (need heygem_core.media.video)
 
 @pytest.fixture(scope="module")
 def short_clip(tmp_path_factory, clip):
@@ -244,8 +244,8 @@ def short_clip(tmp_path_factory, clip):
 
 
 def test_track_video_caches_by_content_and_settings(tmp_path, short_clip, monkeypatch):
-    video = pytest.importorskip("heygem_core.video")
-    from heygem_core import tracking
+    video = pytest.importorskip("heygem_core.media.video")
+    from heygem_core.face import track as tracking
 
     cache = tmp_path / "cache"
     info = video.probe_video(short_clip)
@@ -281,10 +281,10 @@ def test_track_video_caches_by_content_and_settings(tmp_path, short_clip, monkey
 
 
 def test_track_video_without_any_face_raises(tmp_path):
-    video = pytest.importorskip("heygem_core.video")
+    video = pytest.importorskip("heygem_core.media.video")
     from heygem_core.demo import write_clip
     from heygem_core.errors import NoFaceError
-    from heygem_core.tracking import track_video
+    from heygem_core.face.track import track_video
 
     rng = np.random.default_rng(2)
     frames = [np.clip(120 + rng.normal(0, 20, (96, 128, 3)), 0, 255).astype(np.uint8) for _ in range(6)]

@@ -9,8 +9,8 @@ import cv2
 import numpy as np
 import pytest
 
-from heygem_core import landmarks as L
-from heygem_core import tuning
+from heygem_core.face import landmarks as L
+from heygem_core.tuning import preview as tuning
 from heygem_core.errors import InputError, OptionsError
 from heygem_core.options import LipSyncOptions, option_fields
 from heygem_core.speech import Speech
@@ -94,7 +94,7 @@ def test_closed_moment_is_a_real_pause_not_a_dip_between_syllables():
 
 def test_the_panel_has_a_control_per_option_with_its_range_and_choices():
     import ipywidgets as W
-    from heygem_core.tuning_widgets import OptionsPanel
+    from heygem_core.tuning.widgets import OptionsPanel
 
     panel = OptionsPanel()
     for f in option_fields():
@@ -115,7 +115,7 @@ def test_the_panel_has_a_control_per_option_with_its_range_and_choices():
 
 
 def test_the_panel_round_trips_options_and_reports_a_bad_combination():
-    from heygem_core.tuning_widgets import OptionsPanel
+    from heygem_core.tuning.widgets import OptionsPanel
 
     opts = LipSyncOptions(mouth_gain=2.15, silence_db=-40.5, pad_top=-12, color_match=False, loop_mode="loop",
                           audio_bitrate=96_000, checkpoint="weights/w.pth")
@@ -134,7 +134,7 @@ def test_the_panel_round_trips_options_and_reports_a_bad_combination():
 
 
 def test_the_app_lists_uploads_and_saves_and_loads_parameter_sets(tmp_path, speech_wav, face_clip):
-    from heygem_core.tuning_widgets import TuningApp
+    from heygem_core.tuning.widgets import TuningApp
 
     app = TuningApp(speech_wav, face_clip, work_dir=tmp_path / "w", params_dir=tmp_path / "sets")
     assert app.audio_pick.value == str(speech_wav) and app.video_pick.value == str(face_clip)
@@ -178,7 +178,7 @@ def test_the_tuned_sets_load_and_order_from_subtle_to_lively(speech_wav):
 def photo_session(tmp_path_factory, speech_wav):
     """The packaged speech (first 1.6 s) on a still photo: every frame of a full render shows the same
     template frame, so a preview frame can be compared with the full render's frame at the same time."""
-    from heygem_core.audio import load_audio
+    from heygem_core.media.audio import load_audio
     from heygem_core.demo import face_photo
 
     d = tmp_path_factory.mktemp("tune")
@@ -190,7 +190,7 @@ def photo_session(tmp_path_factory, speech_wav):
 
 def test_the_preview_is_the_full_render_cut_short(photo_session):
     from heygem_core.pipeline import generate
-    from heygem_core.video import FrameReader, probe_video
+    from heygem_core.media.video import FrameReader, probe_video
 
     session, d = photo_session
     opts = LipSyncOptions(crf=0)       # lossless: the two renders can be compared pixel for pixel
@@ -233,7 +233,7 @@ def test_the_pictures_of_a_preview(photo_session):
 
 
 def test_the_app_shows_a_preview_and_its_pictures(photo_session, tmp_path):
-    from heygem_core.tuning_widgets import TuningApp
+    from heygem_core.tuning.widgets import TuningApp
 
     session, _ = photo_session
     app = TuningApp(session.audio, session.video, work_dir=tmp_path / "w", params_dir=tmp_path / "sets",

@@ -6,8 +6,8 @@ import pytest
 
 import mediagen as mg
 from heygem_core.errors import InputError
-from heygem_core.timeline import template_indices
-from heygem_core.video import IMAGE_EXTS, VIDEO_EXTS, FrameReader, probe_video
+from heygem_core.media.timeline import template_indices
+from heygem_core.media.video import IMAGE_EXTS, VIDEO_EXTS, FrameReader, probe_video
 
 FPS = 25
 N = 15

@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from heygem_core.engines.wav2lip_audio import mel_spectrogram, mel_window, mel_windows, speech_mel, window_start
+from heygem_core.engines.wav2lip.mel import mel_spectrogram, mel_window, mel_windows, speech_mel, window_start
 from heygem_core.speech import Speech
 
 SR = 16000

@@ -12,9 +12,9 @@ from conftest import tone_bursts
 from heygem_core.composite import apply
 from heygem_core.demo import animate_photo, face_photo
 from heygem_core.engines import get_engine
-from heygem_core.engines.wav2lip import Wav2LipEngine, crop_box, feather_px
+from heygem_core.engines.wav2lip.engine import Wav2LipEngine, crop_box, feather_px
 from heygem_core.errors import CheckpointError, OptionsError
-from heygem_core.landmarks import CHIN, LEFT_EYE, MOUTH_CORNERS, RIGHT_EYE, SUBNASALE
+from heygem_core.face.landmarks import CHIN, LEFT_EYE, MOUTH_CORNERS, RIGHT_EYE, SUBNASALE
 from heygem_core.options import LipSyncOptions
 from heygem_core.speech import Speech
 
@@ -24,7 +24,7 @@ N = 8
 @pytest.fixture(scope="module")
 def clip():
     """Grace Hopper's photo with gentle camera motion, and her FaceMesh landmarks from the project's tracker."""
-    from heygem_core.tracking import track_frames
+    from heygem_core.face.track import track_frames
 
     frames = animate_photo(face_photo(), N, size=(320, 360))
     track = track_frames(frames, LipSyncOptions(), fps=25.0)
@@ -143,7 +143,7 @@ def _write_wav(path, samples, sr=16000):
 
 def test_generate_end_to_end(tmp_path, face_clip, options):
     from heygem_core.pipeline import generate
-    from heygem_core.timeline import template_indices
+    from heygem_core.media.timeline import template_indices
 
     audio = _write_wav(tmp_path / "speech.wav", tone_bursts(seconds=1.6))
     out = tmp_path / "out.mp4"
@@ -158,7 +158,7 @@ def test_generate_end_to_end(tmp_path, face_clip, options):
     assert len(produced) == result.frames == 40
     order = template_indices(len(produced), len(template), options.loop_mode)
 
-    from heygem_core.tracking import track_frames
+    from heygem_core.face.track import track_frames
 
     faces = track_frames([template[j] for j in order[:3]], options, fps=25.0)
     for k in range(3):

@@ -5,8 +5,8 @@ import numpy as np
 import pytest
 import torch
 
-from heygem_core.engines import wav2lip_net
-from heygem_core.engines.wav2lip_net import (InferenceGenerator, Wav2LipGenerator, fuse_batchnorm,
+from heygem_core.engines.wav2lip import net as wav2lip_net
+from heygem_core.engines.wav2lip.net import (InferenceGenerator, Wav2LipGenerator, fuse_batchnorm,
                                              load_generator, native_bf16, onednn_blocks, read_state_dict,
                                              save_random_checkpoint)
 from heygem_core.errors import CheckpointError

@@ -12,7 +12,7 @@ import pytest
 
 from heygem_core.cli import weights as weights_cli
 from heygem_core.errors import CheckpointError, InputError
-from heygem_core.weights import WeightsStore, default_weights_dir, download, resolve_checkpoint
+from heygem_core.engines.wav2lip.weights import WeightsStore, default_weights_dir, download, resolve_checkpoint
 
 PAYLOAD = bytes(range(256)) * 1200   # 300 KiB: several reads of the downloader's chunks
 DIGEST = hashlib.sha256(PAYLOAD).hexdigest()

@@ -3,7 +3,7 @@ import cv2
 import numpy as np
 import pytest
 
-from heygem_core.yuv import SWS_FLAGS, frame_to_bgr
+from heygem_core.media.yuv import SWS_FLAGS, frame_to_bgr
 
 # Saturated skin, sky and foliage tones: where a wrong YUV matrix shows most.
 COLOURS = [(60, 110, 220), (230, 160, 40), (40, 190, 70), (128, 128, 128), (16, 16, 16), (250, 250, 250)]

@@ -14,9 +14,9 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..mediafile import check_file
+    from ..media.files import check_file
     from ..score import sync_score
-    from ..video import IMAGE_EXTS, VIDEO_EXTS
+    from ..media.video import IMAGE_EXTS, VIDEO_EXTS
 
     check_file(args.video, VIDEO_EXTS + IMAGE_EXTS, "a video or an image")
     s = sync_score(args.audio, args.video, plot=args.plot)

@@ -5,7 +5,7 @@ import argparse
 import sys
 from contextlib import contextmanager
 
-from ..weights import ENV_VAR, WeightsStore
+from ..engines.wav2lip.weights import ENV_VAR, WeightsStore
 
 
 def register(subparsers) -> None:

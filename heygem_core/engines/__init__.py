@@ -15,7 +15,7 @@ from ..composite import Patch
 from ..options import LipSyncOptions
 from ..speech import Speech
 
-_ENGINES = {"procedural": ("procedural", "ProceduralEngine"), "wav2lip": ("wav2lip", "Wav2LipEngine")}
+_ENGINES = {"procedural": ("procedural", "ProceduralEngine"), "wav2lip": ("wav2lip.engine", "Wav2LipEngine")}
 
 
 class Engine(Protocol):

@@ -19,7 +19,7 @@ import cv2
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from .. import landmarks as L
+from ..face import landmarks as L
 from ..composite import Patch, clip_box
 from ..options import LipSyncOptions
 from ..speech import Speech, envelope, per_frame, spectral_centroid

@@ -12,9 +12,9 @@ import av
 import cv2
 import numpy as np
 
-from ..audio import AUDIO_EXTS
+from ..media.audio import AUDIO_EXTS
 from ..errors import InputError
-from ..mediafile import IMAGE_EXTS, VIDEO_EXTS, check_file
+from ..media.files import IMAGE_EXTS, VIDEO_EXTS, check_file
 
 THUMB_WIDTH = 320
 

@@ -23,11 +23,11 @@ def supported_exts(kind: str) -> tuple[str, ...]:
     """Extensions accepted for ``kind``: speech may come from a sound file or a video's sound track; a face
     may be a video or a still picture."""
     if kind == "audio":
-        from ..audio import AUDIO_EXTS
+        from ..media.audio import AUDIO_EXTS
 
         return tuple(AUDIO_EXTS)
     if kind == "video":
-        from ..video import IMAGE_EXTS, VIDEO_EXTS
+        from ..media.video import IMAGE_EXTS, VIDEO_EXTS
 
         return tuple(VIDEO_EXTS) + tuple(IMAGE_EXTS)
     raise ValueError(f"kind must be one of {KINDS}, not {kind!r}")
@@ -74,11 +74,11 @@ def validate_upload(kind: str, name: str, data: bytes | memoryview | str | Path,
 
 def _probe(kind: str, path: Path) -> None:
     if kind == "audio":
-        from ..audio import load_audio
+        from ..media.audio import load_audio
 
         load_audio(path, sample_rate=16000, mono=True)       # raises for no sound, or an empty one
     else:
-        from ..video import probe_video
+        from ..media.video import probe_video
 
         probe_video(path)
 

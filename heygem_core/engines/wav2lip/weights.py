@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlparse
 
-from .errors import CheckpointError, InputError
+from ...errors import CheckpointError, InputError
 
 log = logging.getLogger(__name__)
 
@@ -144,7 +144,7 @@ class WeightsStore:
             digest = _copy(Path(source).expanduser(), part, expected, on_progress)
         try:
             if validate:
-                from .engines.wav2lip_net import check_state_dict, read_state_dict
+                from .net import check_state_dict, read_state_dict
 
                 try:
                     check_state_dict(read_state_dict(part, allow_pickle=allow_pickle), part)

@@ -16,11 +16,11 @@ from typing import Callable, Iterable
 
 import numpy as np
 
-from .errors import Cancelled, InputError, NoFaceError
-from .face_tracker import FaceTracker
+from ..errors import Cancelled, InputError, NoFaceError
+from .detector import FaceTracker
 from .landmarks import N_LANDMARKS
-from .options import LipSyncOptions
-from .progress import Progress
+from ..options import LipSyncOptions
+from ..progress import Progress
 
 log = logging.getLogger(__name__)
 
@@ -215,13 +215,13 @@ def cached_track(info, options: LipSyncOptions, cache_dir: str | Path | None, ne
 def track_video(info, options: LipSyncOptions | None = None, *, cache_dir: str | Path | None = None,
                 on_progress: Callable[[Progress], None] | None = None,
                 should_stop: Callable[[], bool] | None = None) -> FaceTrack:
-    """Track the face through the video described by ``info`` (a ``heygem_core.video.VideoInfo``).
+    """Track the face through the video described by ``info`` (a ``heygem_core.media.video.VideoInfo``).
 
     With ``cache_dir``, the track is stored as ``<cache_dir>/<key>.npz`` (see :func:`cache_key`) and a later
     call on the same content with the same settings loads it (``FaceTrack.from_cache`` is then True).
     Raises ``NoFaceError`` when no frame has a face.
     """
-    from .video import FrameReader
+    from ..media.video import FrameReader
 
     options = options or LipSyncOptions()
     track = cached_track(info, options, cache_dir)

@@ -12,14 +12,14 @@ import cv2
 import numpy as np
 import torch
 
-from ..composite import Patch, feathered_mask, match_color
-from ..errors import OptionsError
-from ..landmarks import CHIN, FACE_OVAL, NOSE_BRIDGE, SUBNASALE, face_box
-from ..options import LipSyncOptions
-from ..speech import Speech
-from ..weights import resolve_checkpoint
-from .wav2lip_audio import mel_windows, speech_mel
-from .wav2lip_net import FACE_SIZE, InferenceGenerator, load_generator
+from ...composite import Patch, feathered_mask, match_color
+from ...errors import OptionsError
+from ...face.landmarks import CHIN, FACE_OVAL, NOSE_BRIDGE, SUBNASALE, face_box
+from ...options import LipSyncOptions
+from ...speech import Speech
+from .weights import resolve_checkpoint
+from .mel import mel_windows, speech_mel
+from .net import FACE_SIZE, InferenceGenerator, load_generator
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ import av
 import cv2
 import numpy as np
 
-from .errors import InputError
-from .mediafile import IMAGE_EXTS, VIDEO_EXTS, check_file, decoded_frames, open_container
+from ..errors import InputError
+from .files import IMAGE_EXTS, VIDEO_EXTS, check_file, decoded_frames, open_container
 from .videoindex import VideoIndex, frame_bytes, index_video
 from .yuv import frame_to_bgr
 

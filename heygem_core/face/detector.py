@@ -12,8 +12,8 @@ import cv2
 import numpy as np
 
 from .landmarks import face_box
-from .native_log import quiet_native_stderr
-from .options import LipSyncOptions
+from ..native_log import quiet_native_stderr
+from ..options import LipSyncOptions
 from .smoothing import OneEuroFilter
 
 CROP_PAD = 1.7          # side of the square crop ÷ the larger side of the face box

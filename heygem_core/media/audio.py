@@ -15,8 +15,8 @@ from pathlib import Path
 import av
 import numpy as np
 
-from .errors import InputError
-from .mediafile import SOUND_EXTS, VIDEO_EXTS, check_file, decoded_frames, open_container
+from ..errors import InputError
+from .files import SOUND_EXTS, VIDEO_EXTS, check_file, decoded_frames, open_container
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..speech import Speech
+from ...speech import Speech
 
 SAMPLE_RATE = 16_000
 PREEMPHASIS = 0.97

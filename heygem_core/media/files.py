@@ -8,7 +8,7 @@ from typing import Iterator
 
 import av
 
-from .errors import InputError
+from ..errors import InputError
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
-from ..errors import CheckpointError
+from ...errors import CheckpointError
 
 log = logging.getLogger(__name__)
 

@@ -24,10 +24,10 @@ from typing import Any
 
 import numpy as np
 
-from . import landmarks as L
-from .errors import InputError, OptionsError
-from .mediafile import IMAGE_EXTS, SOUND_EXTS, VIDEO_EXTS
-from .options import LipSyncOptions
+from ..face import landmarks as L
+from ..errors import InputError, OptionsError
+from ..media.files import IMAGE_EXTS, SOUND_EXTS, VIDEO_EXTS
+from ..options import LipSyncOptions
 
 log = logging.getLogger(__name__)
 
@@ -145,8 +145,8 @@ def mel_window(k: int, fps: float) -> tuple[int, int]:
 def pick_stretch(speech, fps: float, seconds: float) -> int:
     """First output frame of the ``seconds``-long stretch where the loudness varies most (speech with pauses:
     both open and closed moments). 0 when the speech is not longer than the stretch."""
-    from .speech import envelope
-    from .timeline import output_frame_count
+    from ..speech import envelope
+    from ..media.timeline import output_frame_count
 
     n = output_frame_count(speech.duration, fps)
     span = max(1, int(round(seconds * fps)))
@@ -241,8 +241,8 @@ class TuningSession:
     """
 
     def __init__(self, audio: str | Path, video: str | Path, work_dir: str | Path = "tune_output"):
-        from .mediafile import check_file
-        from .pipeline import prepare_speech
+        from ..media.files import check_file
+        from ..pipeline import prepare_speech
 
         self.audio, self.video = Path(audio), Path(video)
         self.work_dir = Path(work_dir)
@@ -257,25 +257,25 @@ class TuningSession:
         return self.work_dir / ".cache"
 
     def info(self, options: LipSyncOptions):
-        from .video import probe_video
+        from ..media.video import probe_video
 
         return probe_video(self.video, image_fps=options.image_fps)
 
     def frame_count(self, options: LipSyncOptions) -> int:
         """Frames of the full render."""
-        from .timeline import output_frame_count
+        from ..media.timeline import output_frame_count
 
         return output_frame_count(self.speech.duration, self.info(options).fps)
 
     def render(self, options: LipSyncOptions, *, start: float | None = None, seconds: float = 2.0,
                score: bool = True, on_progress=None) -> Preview:
         """Render ``seconds`` of the result from ``start`` (seconds; None: a lively stretch) with ``options``."""
-        from .audio import load_audio
-        from .engines import get_engine
-        from .pipeline import generate, prepare_speech
-        from .speech import envelope
-        from .timeline import output_frame_count, template_indices
-        from .video import FrameReader, probe_video
+        from ..media.audio import load_audio
+        from ..engines import get_engine
+        from ..pipeline import generate, prepare_speech
+        from ..speech import envelope
+        from ..media.timeline import output_frame_count, template_indices
+        from ..media.video import FrameReader, probe_video
 
         info = self.info(options)
         fps = info.fps
@@ -317,7 +317,7 @@ class TuningSession:
 
         sync = None
         if score:
-            from .score import sync_score
+            from ..score import sync_score
 
             sync = sync_score(clip_audio, out, speech=clip_speech)
         target = getattr(engine, "opening", None)
@@ -337,13 +337,13 @@ class TuningSession:
 
     def track(self, options: LipSyncOptions):
         """The template's face track with these options (from the cache after the first preview)."""
-        from .tracking import track_video
+        from ..face.track import track_video
 
         return track_video(self.info(options), options, cache_dir=self.cache_dir)
 
     def face_at(self, preview: Preview, k: int):
         """(template frame, landmarks or None, the engine's patch or None) for preview frame ``k``."""
-        from .video import FrameReader
+        from ..media.video import FrameReader
 
         info = self.info(preview.options)
         j = int(preview.template_frames[k])
@@ -471,7 +471,7 @@ def plot_face(frame: np.ndarray, lm: np.ndarray | None, patch=None, ax=None, mar
 def plot_sync(preview: Preview, ax=None):
     """The preview's measured mouth opening over the speech loudness (the sync score's picture), with the
     engine's target opening dashed when it has one."""
-    from .score import plot_score
+    from ..score import plot_score
 
     plt = _pyplot()
     if ax is None:

@@ -6,7 +6,7 @@ metadata, and the app around it: media pickers and upload, the preview, the pict
     preview = app.render()  # what the Preview button does
     app.save("news")        # params/news.yaml; app.load("news") puts it back into the sliders
 
-Everything the widgets show is computed by `heygem_core.tuning`; this module only wires it up.
+Everything the widgets show is computed by `heygem_core.tuning.preview`; this module only wires it up.
 """
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from typing import Any, Callable
 
 import ipywidgets as W
 
-from . import tuning
-from .errors import HeygemError, OptionsError
-from .mediafile import IMAGE_EXTS, SOUND_EXTS, VIDEO_EXTS
-from .options import LipSyncOptions, option_fields
+from . import preview as tuning
+from ..errors import HeygemError, OptionsError
+from ..media.files import IMAGE_EXTS, SOUND_EXTS, VIDEO_EXTS
+from ..options import LipSyncOptions, option_fields
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +126,7 @@ class TuningApp:
     def __init__(self, audio: str | Path = "builtin:speech", video: str | Path = "builtin:clip", *,
                  work_dir: str | Path = "tune_output", params_dir: str | Path | None = None,
                  options: LipSyncOptions | None = None, seconds: float = 2.0):
-        from .batch import resolve_media
+        from ..batch import resolve_media
 
         self.work_dir = Path(work_dir)
         self.media_dir = self.work_dir / "media"
