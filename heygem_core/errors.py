@@ -16,6 +16,9 @@ class InputError(HeygemError):
         self.reason = reason
         super().__init__(f"{self.path}: {reason}")
 
+    def __reduce__(self):  # travels between processes (the worker runs items in a child)
+        return type(self), (self.path, self.reason)
+
 
 class NoFaceError(InputError):
     """No frame of a video holds a face the tracker can follow."""
@@ -30,7 +33,11 @@ class OptionsError(HeygemError, ValueError):
 
     def __init__(self, name: str, message: str):
         self.name = name
+        self.message = message
         super().__init__(f"option {name!r}: {message}")
+
+    def __reduce__(self):
+        return type(self), (self.name, self.message)
 
 
 class Cancelled(HeygemError):

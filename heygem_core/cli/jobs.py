@@ -165,8 +165,14 @@ def cmd_worker(args) -> int:
 
 
 def cmd_jobs(args) -> int:
-    store = _workspace(args, create=False).store
+    ws = _workspace(args, create=False)
+    store = ws.store
     jobs = store.list_jobs(limit=args.limit)
+    if any(j.current_item for j in jobs):
+        from ..jobs.lock import recover_dead_worker
+
+        if recover_dead_worker(ws):        # its worker died: say so, never "running" forever
+            jobs = store.list_jobs(limit=args.limit)
     if args.json:
         print(json.dumps([j.to_dict() for j in jobs], indent=2, ensure_ascii=False))
         return 0

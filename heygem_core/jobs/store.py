@@ -351,20 +351,28 @@ class JobStore:
         return export_zip(out_path, entries)
 
     # -- the worker's side --------------------------------------------------------------------------------
-    def recover(self) -> list[str]:
-        """After a worker died: its running items become ``interrupted`` (or ``cancelled`` if asked to stop)."""
+    def recover(self, give_up_after: int | None = None) -> list[str]:
+        """After a worker died: its running items become ``interrupted`` (or ``cancelled`` if asked to stop;
+        ``failed`` once they have been started ``give_up_after`` times: an item that takes the worker down
+        with it must not block the queue forever). Returns the items that run again."""
         now = time.time()
         with self._write() as tx:
-            rows = tx.execute("SELECT id, stop FROM items WHERE status = ?", (RUNNING,)).fetchall()
+            rows = tx.execute("SELECT id, stop, attempts FROM items WHERE status = ?", (RUNNING,)).fetchall()
+            again = []
             for r in rows:
                 if r["stop"]:
                     tx.execute("UPDATE items SET status = ?, finished = ?, eta_s = NULL WHERE id = ?",
                                (CANCELLED, now, r["id"]))
+                elif give_up_after is not None and r["attempts"] >= give_up_after:
+                    tx.execute("UPDATE items SET status = ?, finished = ?, eta_s = NULL, error = ? WHERE id = ?",
+                               (FAILED, now, f"the worker stopped while this item ran, {r['attempts']} times; "
+                                             "the queue went on without it", r["id"]))
                 else:
+                    again.append(r["id"])
                     tx.execute("UPDATE items SET status = ?, eta_s = NULL, "
                                "error = 'the worker stopped while this item ran; it runs again' WHERE id = ?",
                                (INTERRUPTED, r["id"]))
-        return [r["id"] for r in rows if not r["stop"]]
+        return again
 
     def claim_next(self) -> WorkItem | None:
         """Mark the next waiting item running and return it (interrupted items first, then job order)."""
