@@ -174,7 +174,9 @@ def voila_config(settings: ServeSettings, notebook: Path) -> dict:
             "root_dir": str(notebook.parent),
             "tornado_settings": {"websocket_max_message_size": max_message},
         },
-        "HeygemVoila": {"files_root": str(Path(settings.root).resolve())},
+        # Loopback without a token: only pages opened on this machine (see hostguard: DNS rebinding).
+        "HeygemVoila": {"files_root": str(Path(settings.root).resolve()),
+                        "local_only": not settings.token and is_loopback(settings.ip)},
         "VoilaConfiguration": {
             "file_allowlist": FILE_ALLOWLIST,
             "file_denylist": FILE_DENYLIST,
@@ -209,7 +211,7 @@ def file_url(path: Path, root: Path, base_url: str = "/") -> str | None:
 def _app_class():
     """Voilà with the files handler put behind the same login as the page (stock Voilà leaves it open)."""
     from jupyter_server.base.handlers import AuthenticatedFileHandler
-    from traitlets import Unicode
+    from traitlets import Bool, Unicode
     from voila.app import Voila
     from voila.static_file_handler import AllowListFileHandler
 
@@ -219,6 +221,10 @@ def _app_class():
             super().initialize(**kwargs)
 
         def get_absolute_path(self, root, path):  # called first by StaticFileHandler.get
+            if "\x00" in path:
+                from tornado.web import HTTPError
+
+                raise HTTPError(400, "bad file name")
             if not any(re.fullmatch(p, path, re.IGNORECASE) for p in self.allowlist) or any(
                     re.fullmatch(p, path, re.IGNORECASE) for p in self.denylist):
                 from tornado.web import HTTPError
@@ -233,6 +239,15 @@ def _app_class():
     class HeygemVoila(Voila):
         name = "heygem-voila"
         files_root = Unicode("", config=True, help="Folder `/voila/files/` serves from (the workspace).")
+        local_only = Bool(False, config=True, help="Answer only requests whose Host (and Origin) is this "
+                                                   "machine: localhost, 127.0.0.1 or [::1] with the port.")
+
+        def listen(self):  # the tornado application exists by now; nothing has been served yet
+            if self.local_only:
+                from .hostguard import guard_application
+
+                guard_application(self.app, lambda: self.port)
+            super().listen()
 
         def init_handlers(self):
             handlers = []
