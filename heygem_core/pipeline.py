@@ -26,7 +26,7 @@ from . import composite
 from .media.audio import load_audio
 from .engines import Engine, get_engine
 from .errors import Cancelled, InputError, NoFaceError
-from .media.files import check_file
+from .media.files import check_file, check_output
 from .options import LipSyncOptions
 from .progress import Progress
 from .speech import SAMPLE_RATE, Speech
@@ -92,7 +92,7 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise InputError(out, "the output must be an .mp4 file")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_output(out)             # a folder that takes no files fails now, not after the whole synthesis
 
     # 2. speech
     report(Progress("decode", 0, 1))

@@ -1,13 +1,17 @@
 """`heygem` command line. Each sub-command lives in its own module with `register(subparsers)`.
 
-Errors the user can cause print one line, `heygem: error: <file>: <reason>`, and exit 2; the traceback
-only with `--debug`.
+Errors the user can cause print one line, `heygem: error: <file>: <reason>`, and exit 2; faults of the
+machine (a full disk, an I/O error, a damaged job store) print one line the same way and exit 1; the
+traceback only with `--debug`. SIGTERM and SIGHUP stop a command as Ctrl-C does: what it was writing is
+removed, nothing half-written is left.
 """
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import logging
+import signal
 import sys
 
 from ..errors import HeygemError
@@ -30,16 +34,54 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
+    received = _stop_on_signals()
     try:
         return int(args.func(args) or 0)
     except HeygemError as exc:
         if args.debug:
             raise
         print(f"heygem: error: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)
+    except OSError as exc:
+        if args.debug:
+            raise
+        print(f"heygem: error: {os_error_line(exc)}", file=sys.stderr)
+        return 1 if exc.errno in _FAULTS else 2
     except KeyboardInterrupt:
-        print("heygem: interrupted", file=sys.stderr)
-        return 130
+        print("heygem: interrupted" + (f" ({received[0].name})" if received else ""), file=sys.stderr)
+        return 128 + (received[0] if received else signal.SIGINT)
+
+
+# Errors of the machine rather than of the paths the user gave.
+_FAULTS = {errno.ENOSPC, errno.EDQUOT, errno.EIO, errno.ENOMEM, errno.EFBIG}
+
+
+def os_error_line(exc: OSError) -> str:
+    """``<path>: <reason>`` for an operating-system error."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.ENOSPC:
+        reason = "no space left on the device"
+    elif exc.errno == errno.EROFS:
+        reason = "read-only file system"
+    return f"{exc.filename}: {reason}" if exc.filename else reason
+
+
+def _stop_on_signals() -> list:
+    """SIGTERM and SIGHUP raise KeyboardInterrupt, so every ``with``/``finally`` cleans up as for Ctrl-C.
+    Returns a list that receives the signal."""
+    received: list = []
+
+    def handler(signum, frame):
+        if not received:
+            received.append(signal.Signals(signum))
+        raise KeyboardInterrupt
+
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(sig, handler)
+        except ValueError:      # not the main thread (the CLI called from a test or a notebook thread)
+            pass
+    return received
 
 
 if __name__ == "__main__":  # pragma: no cover
