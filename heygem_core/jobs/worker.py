@@ -98,6 +98,7 @@ class Worker:
             if self._own_executor and hasattr(self.executor, "close"):
                 self.executor.close()
             self._lock.release()
+            self.store.close()      # the last connection checkpoints: a read-only copy then sees it all
             log.info("worker %d stopped after %d item(s)", os.getpid(), self.items_run)
         return self.items_run
 
@@ -255,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
         return serve_forever(args.root_path, idle_exit=args.idle_exit, if_free=args.if_free)
     except HeygemError as exc:
         print(f"heygem: error: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)
 
 
 def add_worker_args(parser: argparse.ArgumentParser) -> None:
