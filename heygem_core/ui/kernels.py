@@ -68,7 +68,8 @@ class KernelReaper:
             if kernel_id not in live:
                 del self._alone_since[kernel_id]
         for kernel_id in live:
-            if self.km._kernel_connections.get(kernel_id, 0) > 0:
+            if self.km._kernel_connections.get(kernel_id, 0) > 0 or self._busy(kernel_id):
+                # connected, or still running the page's notebook (a warm kernel being made is busy too)
                 self._alone_since.pop(kernel_id, None)
                 continue
             since = self._alone_since.setdefault(kernel_id, now)
@@ -80,6 +81,14 @@ class KernelReaper:
                     self.reaped += 1
                 except Exception:  # noqa: BLE001 - already gone, or dying on its own
                     log.debug("shutting down kernel %s failed", kernel_id, exc_info=True)
+
+
+    def _busy(self, kernel_id: str) -> bool:
+        try:
+            state = getattr(self.km.get_kernel(kernel_id), "execution_state", None)
+        except KeyError:
+            return False
+        return state in ("busy", "starting")
 
 
 def capped(handler_class, cap: int):
