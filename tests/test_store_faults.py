@@ -142,3 +142,37 @@ def test_read_only_workspace_can_still_be_read(ws_copy, made):
                     str(ws_copy), "--no-start", cwd=made["root"].parent, setup=ro)
     assert submit.returncode == 2 and len(submit.stderr.splitlines()) == 1 and "read-only" in submit.stderr
     assert Path(Workspace(ws_copy).store.history()[0].output).is_file()
+
+
+def test_history_marks_outputs_whose_file_is_gone_and_export_of_nothing_fails(ws_copy):
+    import json
+
+    entry = Workspace(ws_copy).store.history()[0]
+    listed = heygem("history", "--root-path", str(ws_copy), cwd=ws_copy)
+    assert listed.returncode == 0 and "(file missing)" not in listed.stdout
+    Path(entry.output).unlink()
+    listed = heygem("history", "--root-path", str(ws_copy), cwd=ws_copy)
+    assert f"{entry.output}  (file missing)" in listed.stdout
+    as_json = heygem("history", "--root-path", str(ws_copy), "--json", cwd=ws_copy)
+    assert json.loads(as_json.stdout)[0]["missing"] is True
+    out = ws_copy / "results.zip"
+    for extra in ([], ["--item", entry.item_id]):
+        export = heygem("export", "--out", str(out), "--root-path", str(ws_copy), *extra, cwd=ws_copy)
+        assert export.returncode == 2
+        lines = export.stderr.splitlines()
+        assert lines[-1] == f"heygem: error: {out}: nothing to export: none of the chosen outputs is on disk"
+        assert lines[:-1] == [f"WARNING heygem_core.jobs.export: export: {entry.output} is missing on disk, "
+                              f"skipped"]
+        assert not out.exists() and not list(ws_copy.glob(".results.zip*"))
+
+
+def test_worker_quiet_prints_nothing_and_logs_to_its_file(ws_copy, made):
+    ws = Workspace(ws_copy)
+    ws.store.submit(made["speech"], [made["face"]], LipSyncOptions(preset="ultrafast"))
+    proc = heygem("worker", "--root-path", str(ws_copy), "--idle-exit", "0", "--quiet", cwd=ws_copy)
+    assert proc.returncode == 0 and proc.stderr == "" and proc.stdout == ""
+    assert len(ws.store.history()) == 2
+    assert " INFO " in (ws_copy / "logs" / "heygem.log").read_text()
+    loud = heygem("worker", "--root-path", str(ws_copy), "--idle-exit", "0", cwd=ws_copy)
+    assert loud.returncode == 0 and loud.stderr.count("worker") >= 2 and " INFO " in loud.stderr
+    assert len([line for line in loud.stderr.splitlines() if "started for" in line]) == 1   # not twice

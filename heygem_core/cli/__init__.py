@@ -32,6 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    _refuse_repeats(parser, args, sys.argv[1:] if argv is None else argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     received = _stop_on_signals()
@@ -50,6 +51,28 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("heygem: interrupted" + (f" ({received[0].name})" if received else ""), file=sys.stderr)
         return 128 + (received[0] if received else signal.SIGINT)
+
+
+def _refuse_repeats(parser: argparse.ArgumentParser, args, argv: list[str]) -> None:
+    """A single-valued flag given twice (``--audio a --audio b``) is refused, not silently reduced to the
+    last one; flags that take several values (``--video``) add up instead."""
+    sub = next((a for a in parser._actions if isinstance(a, argparse._SubParsersAction)), None)
+    command = sub.choices.get(getattr(args, "command", None)) if sub else None
+    if command is None:
+        return
+    counts: dict[argparse.Action, list[str]] = {}
+    for word in argv:
+        if word == "--":
+            break
+        flag = word.split("=", 1)[0]
+        action = command._option_string_actions.get(flag)
+        if action is not None:
+            counts.setdefault(action, []).append(flag)
+    for action, used in counts.items():
+        repeatable = isinstance(action, (argparse._AppendAction, argparse._ExtendAction, argparse._CountAction,
+                                         argparse._HelpAction))
+        if len(used) > 1 and not repeatable:
+            command.error(f"{used[0]} was given {len(used)} times; give it once")
 
 
 # Errors of the machine rather than of the paths the user gave.

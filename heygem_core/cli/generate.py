@@ -18,7 +18,7 @@ def register(sub) -> None:
     p = sub.add_parser("generate", help="make one lip-synced video per face video",
                        description="The face in each VIDEO speaks AUDIO. Writes OUT_DIR/<video>__<audio>.mp4.")
     p.add_argument("--audio", required=True, help="speech track (wav, mp3, m4a, flac, ogg, or a video's sound)")
-    p.add_argument("--video", required=True, nargs="+", help="face videos (mp4, mov, mkv, avi, webm) or photos")
+    p.add_argument("--video", required=True, nargs="+", action="extend", help="face videos (mp4, mov, mkv, avi, webm) or photos")
     p.add_argument("--out-dir", default="outputs", help="where results go (default: ./outputs)")
     p.add_argument("--track-cache", default=None,
                    help="folder for cached face tracks (default: <out-dir>/.cache); 'none' to disable")
