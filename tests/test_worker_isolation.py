@@ -120,3 +120,16 @@ def test_worker_killed_mid_item_takes_its_child_along_and_jobs_never_shows_it_ru
     assert "running" not in out and f"{job_id}  queued  0/1" in out        # waits for the next worker
     item = ws.store.get_job(job_id).items[0]
     assert item.status == "interrupted" and "runs again" in item.error
+
+
+def test_an_item_that_keeps_taking_the_worker_down_is_failed_on_the_next_start(tmp_path, media):
+    ws = Workspace(tmp_path / "ws")
+    job_id = ws.store.submit(media["speech"], [media["face"]], FAST)
+    for attempt in (1, 2):
+        assert ws.store.claim_next().attempts == attempt       # a worker starts it and dies
+        assert ws.store.recover(give_up_after=3) == [f"{job_id}-1"]
+    assert ws.store.claim_next().attempts == 3
+    assert ws.store.recover(give_up_after=3) == []
+    item = ws.store.get_item(f"{job_id}-1")
+    assert item.status == "failed" and "3 times" in item.error and item.finished is not None
+    assert ws.store.claim_next() is None and ws.store.get_job(job_id).status == "failed"
