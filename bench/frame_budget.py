@@ -28,7 +28,7 @@ import heygem_core.pipeline as pipeline
 from heygem_core.options import LipSyncOptions
 if sys.argv[4] == "off":
     pipeline.FRAME_BUDGET_BYTES = 1 << 62
-pipeline.generate(sys.argv[1], sys.argv[2], sys.argv[3], LipSyncOptions(preset="ultrafast"))
+pipeline.generate(sys.argv[1], sys.argv[2], sys.argv[3], LipSyncOptions(preset=sys.argv[5]))
 """ + RSS_SUFFIX
 
 
@@ -53,6 +53,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--size", default="7680x4320")
     ap.add_argument("--seconds", type=float, default=1.0)
+    ap.add_argument("--preset", default="ultrafast", help="x264 preset of the output (veryfast adds its lookahead)")
+    ap.add_argument("--modes", default="on,off", help="on: with the budget; off: without it")
     args = ap.parse_args()
     size = tuple(int(v) for v in args.size.lower().split("x"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -62,14 +64,17 @@ def main() -> None:
         audio = write_wav(tmp / "speech.wav", speech.samples[: int(args.seconds * speech.sample_rate)],
                           speech.sample_rate)
         runs = {}
-        for mode in ("on", "off"):
-            runs[mode] = peak_rss_mb(GENERATE, str(audio), str(video), str(tmp / f"out_{mode}.mp4"), mode)
+        for mode in args.modes.split(","):
+            runs[mode] = peak_rss_mb(GENERATE, str(audio), str(video), str(tmp / f"out_{mode}.mp4"), mode,
+                                     args.preset)
     frame_mb = size[0] * size[1] * 3 / 2**20
-    print(f"{size[0]}x{size[1]}, {args.seconds:g} s ({frame_mb:.0f} MB a decoded frame)")
+    print(f"{size[0]}x{size[1]}, {args.seconds:g} s ({frame_mb:.0f} MB a decoded frame), preset {args.preset}")
     print(f"{'':22}{'peak RSS MB':>12}{'seconds':>9}")
     for mode, label in (("on", "frame budget"), ("off", "count-bounded (old)")):
-        print(f"{label:22}{runs[mode][0]:12.0f}{runs[mode][1]:9.1f}")
-    print(f"budget / old peak: {runs['on'][0] / runs['off'][0]:.2f}")
+        if mode in runs:
+            print(f"{label:22}{runs[mode][0]:12.0f}{runs[mode][1]:9.1f}")
+    if len(runs) == 2:
+        print(f"budget / old peak: {runs['on'][0] / runs['off'][0]:.2f}")
 
 
 if __name__ == "__main__":

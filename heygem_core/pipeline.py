@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 ProgressHook = Callable[[Progress], None]
 StopHook = Callable[[], bool]
 # Bytes of decoded frames each frame queue (reader → engine, a batch, engine → encoder) may hold: small
-# frames keep the usual counts, 8K frames (100 MB each) a few at a time.
-FRAME_BUDGET_BYTES = 256 * 1024 * 1024
+# frames keep the usual counts (1080p: 21 frames fit), 8K frames (95 MB each) one at a time.
+FRAME_BUDGET_BYTES = 128 * 1024 * 1024
 
 
 @dataclass

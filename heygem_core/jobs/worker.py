@@ -4,7 +4,8 @@ It lives in its own process (and session) because the pages that submit work are
 cull or linger after a reload; the queue must outlive all of them. ``fcntl.flock`` on ``worker.lock``
 guarantees a single worker per workspace, and the kernel drops the lock when the process dies, ``kill -9``
 included. A worker that starts after another died marks the item that was running ``interrupted`` and runs
-it again from the start before the rest of the queue.
+it again from the start before the rest of the queue. Each item runs in a child process the worker
+supervises (see `executors`): an item that crashes its process is that item's failure, never the queue's.
 
     python -m heygem_core.jobs.worker --root-path workspace      # or: heygem worker --root-path workspace
 """
@@ -234,10 +235,12 @@ class Worker:
                 except ItemCrashed:
                     raise Cancelled("cancelled (its process was ended)") from None
 
-    def _crashed(self, item: WorkItem, exc: ItemCrashed) -> tuple[str, str]:
+    def _crashed(self, item: WorkItem, exc: ItemCrashed) -> tuple[str, str | None]:
         """A crashed run: tried again (interrupted items run first) until ``max_attempts``, then failed."""
         if self._stopping.is_set():
             return INTERRUPTED, "the worker was stopped while this item ran; it runs again"
+        if self.store.stop_requested(item.id):
+            return CANCELLED, None
         if item.attempts < self.max_attempts:
             log.error("item %s: %s; it runs again (attempt %d of %d)", item.id, exc.reason, item.attempts,
                       self.max_attempts)
