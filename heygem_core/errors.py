@@ -35,3 +35,25 @@ class OptionsError(HeygemError, ValueError):
 
 class Cancelled(HeygemError):
     """The caller's ``should_stop`` hook asked the work to stop."""
+
+
+class BatchFailed(HeygemError):
+    """Some items of a batch failed; the others finished. ``failed`` lists the failed items."""
+
+    def __init__(self, failed: list, total: int):
+        self.failed = failed
+        lines = "; ".join(i.describe_error() for i in failed)
+        super().__init__(f"{len(failed)} of {total} items failed: {lines}")
+
+
+class JobError(HeygemError):
+    """A job or item named by the caller does not exist or cannot be changed now."""
+
+
+class WorkerBusy(HeygemError):
+    """Another worker already holds this workspace's lock."""
+
+    def __init__(self, root: Path, pid: int | None):
+        self.pid = pid
+        super().__init__(f"{root}: a worker is already running for this workspace"
+                         + (f" (pid {pid})" if pid else ""))

@@ -112,6 +112,15 @@ class LipSyncOptions:
             raise OptionsError("params", f"{path}: expected a mapping of option: value")
         return cls.from_dict(data)
 
+    @classmethod
+    def load(cls, params: str | Path | None = None, **overrides: Any) -> "LipSyncOptions":
+        """A parameter set (YAML file) or the defaults, then ``overrides``; ``None`` overrides are ignored.
+
+        The one "file, then flags" merge: the CLI, batches and the dashboard all build their options here."""
+        data = cls.from_yaml(params).to_dict() if params else {}
+        data.update({k: v for k, v in overrides.items() if v is not None})
+        return cls.from_dict(data)
+
     def to_yaml(self, path: str | Path | None = None, *, comments: bool = True) -> str:
         text = options_yaml(self, comments=comments)
         if path is not None:

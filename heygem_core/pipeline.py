@@ -136,7 +136,7 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
         writer = stack.enter_context(VideoWriter(out, info.width, info.height, info.fps, audio=sound,
                                                  crf=options.crf, preset=options.preset,
                                                  audio_bitrate=options.audio_bitrate))
-        batch = max(1, options.batch_size if options.engine == "wav2lip" else 8)
+        batch = max(1, int(getattr(engine, "batch_size", 8)))
         # closed first on the way out, so the reader thread has stopped before the tracker is closed
         batches = stack.enter_context(closing(_batches(FrameReader(info), order, face_of, batch, stop)))
         for k0, frames, faces in batches:

@@ -39,6 +39,7 @@ ANCHORS = sorted({*L.NOSE_BRIDGE, *L.NOSE_BOTTOM, *L.RIGHT_EYE_CORNERS, *L.LEFT_
 
 class ProceduralEngine:
     name = "procedural"
+    batch_size = 8      # frames handed over at a time: enough to keep the reader and encoder threads busy
 
     def __init__(self, options: LipSyncOptions):
         self.options = options

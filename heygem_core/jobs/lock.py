@@ -12,19 +12,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import HeygemError
+from ..errors import WorkerBusy
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-
-class WorkerBusy(HeygemError):
-    """Another worker already holds this workspace's lock."""
-
-    def __init__(self, root: Path, pid: int | None):
-        self.pid = pid
-        super().__init__(f"{root}: a worker is already running for this workspace"
-                         + (f" (pid {pid})" if pid else ""))
 
 
 class WorkerLock:

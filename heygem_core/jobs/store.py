@@ -18,15 +18,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import HeygemError
+from ..errors import JobError
 from ..options import LipSyncOptions
-from ..names import output_stem
+from ..names import free_path, output_stem
 from .records import (CANCELLED, DONE, FAILED, FINISHED, INTERRUPTED, PENDING, QUEUED, RUNNING, HistoryEntry,
                       ItemRecord, JobRecord, job_status)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -34,7 +34,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     created    REAL NOT NULL,
     audio      TEXT NOT NULL,
     audio_name TEXT NOT NULL,
-    options    TEXT NOT NULL
+    options    TEXT NOT NULL,
+    text       TEXT
 );
 CREATE TABLE IF NOT EXISTS items (
     id         TEXT PRIMARY KEY,
@@ -64,10 +65,9 @@ CREATE INDEX IF NOT EXISTS items_job ON items(job_id, idx);
 CREATE INDEX IF NOT EXISTS items_status ON items(status);
 CREATE INDEX IF NOT EXISTS items_finished ON items(finished);
 """
+# Columns added after a store was first made: added in place when an older store is opened.
+_ADDED_COLUMNS = {"jobs": {"text": "TEXT"}}
 
-
-class JobError(HeygemError):
-    """A job or item named by the caller does not exist or cannot be changed now."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,7 @@ class WorkItem:
     options: dict
     output: str
     attempts: int
+    text: str | None = None      # the script of the speech, when the user gave it
 
 
 def _use_wal(con: sqlite3.Connection, patience_s: float = 30.0) -> None:
@@ -136,6 +137,11 @@ class JobStore:
             return
         with self._write() as tx:
             tx.executescript_in_tx(_SCHEMA)
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {r["name"] for r in tx.execute(f"PRAGMA table_info({table})").fetchall()}
+                for name, kind in columns.items():
+                    if name not in have:
+                        tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
             tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -169,8 +175,8 @@ class JobStore:
 
     # -- submitting ---------------------------------------------------------------------------------------
     def submit(self, audio: str | Path, videos: Iterable[str | Path],
-               options: LipSyncOptions | dict | None = None) -> str:
-        """Queue one audio + N videos with ``options``; returns the new job's id.
+               options: LipSyncOptions | dict | None = None, *, text: str | None = None) -> str:
+        """Queue one audio + N videos with ``options`` (and the speech's script ``text``); returns the job's id.
 
         Raises ``InputError`` naming the first file that does not exist or holds no audio / video stream.
         """
@@ -188,8 +194,9 @@ class JobStore:
         now = time.time()
         with self._write() as tx:
             job_id = self._new_id(tx)
-            tx.execute("INSERT INTO jobs (id, created, audio, audio_name, options) VALUES (?, ?, ?, ?, ?)",
-                       (job_id, now, self._rel(audio), audio.name, json.dumps(options.to_dict())))
+            tx.execute("INSERT INTO jobs (id, created, audio, audio_name, options, text) VALUES (?, ?, ?, ?, ?, ?)",
+                       (job_id, now, self._rel(audio), audio.name, json.dumps(options.to_dict()),
+                        (text or "").strip() or None))
             tx.executemany(
                 "INSERT INTO items (id, job_id, idx, video, video_name, status) VALUES (?, ?, ?, ?, ?, ?)",
                 [(f"{job_id}-{i + 1}", job_id, i, self._rel(v), v.name, QUEUED) for i, v in enumerate(videos)])
@@ -370,7 +377,7 @@ class JobStore:
         """Mark the next waiting item running and return it (interrupted items first, then job order)."""
         with self._write() as tx:
             r = tx.execute(
-                "SELECT i.*, j.audio, j.audio_name, j.options FROM items i JOIN jobs j ON j.id = i.job_id "
+                "SELECT i.*, j.audio, j.audio_name, j.options, j.text FROM items i JOIN jobs j ON j.id = i.job_id "
                 "WHERE i.status IN (?, ?) ORDER BY i.status = ? DESC, j.seq, i.idx LIMIT 1",
                 (*PENDING, INTERRUPTED)).fetchone()
             if r is None:
@@ -381,18 +388,13 @@ class JobStore:
                        "attempts = attempts + 1, stop = 0 WHERE id = ?", (RUNNING, time.time(), output, r["id"]))
         return WorkItem(id=r["id"], job_id=r["job_id"], index=r["idx"], audio=self._abs(r["audio"]),
                         video=self._abs(r["video"]), audio_name=r["audio_name"], video_name=r["video_name"],
-                        options=json.loads(r["options"]), output=self._abs(output), attempts=r["attempts"] + 1)
+                        options=json.loads(r["options"]), output=self._abs(output), attempts=r["attempts"] + 1,
+                        text=r["text"])
 
     def _claim_output(self, tx, video_name: str, audio_name: str) -> Path:
         """``outputs/<video>__<audio>.mp4``, with ``-2``, ``-3``… when that name is taken on disk or by a record."""
-        stem = output_stem(video_name, audio_name)
-        out_dir = self.root / "outputs"
-        for n in range(1, 100_000):
-            path = out_dir / (f"{stem}.mp4" if n == 1 else f"{stem}-{n}.mp4")
-            taken = tx.execute("SELECT 1 FROM items WHERE output = ?", (self._rel(path),)).fetchone()
-            if not taken and not path.exists():
-                return path
-        raise JobError(f"no free output name for {stem}")  # pragma: no cover
+        return free_path(self.root / "outputs", output_stem(video_name, audio_name), taken=lambda path: bool(
+            tx.execute("SELECT 1 FROM items WHERE output = ?", (self._rel(path),)).fetchone()))
 
     def set_progress(self, item_id: str, stage: str, done: int, total: int, percent: float,
                      eta_s: float | None) -> None:

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import Cancelled, HeygemError
-from .lock import WorkerBusy, WorkerLock, worker_pid
+from ..errors import WorkerBusy
+from .lock import WorkerLock, worker_pid
 from .logfile import configure_log, log_context
 from .memory import MemoryKeeper
 from .records import CANCELLED, DONE, FAILED, INTERRUPTED
@@ -55,8 +56,8 @@ class Worker:
 
     ``executor`` has ``submit(fn, *args, **kwargs) -> future`` (``future.result()`` waits): the default runs
     inline; a ``concurrent.futures`` or ``dask.distributed`` client fits. ``run`` is the item runner.
-    ``share``: hand the job's decoded speech and loaded engine to each of its items (turn off for an
-    executor on other machines, where each item loads its own).
+    ``share``: hand the job's `LipSyncSession` (decoded speech, loaded engine) to each of its items (turn off
+    for an executor on other machines, where each item makes its own).
     """
 
     def __init__(self, root: str | Path = "workspace", *, executor=None, run: Callable = run_item,
@@ -70,7 +71,7 @@ class Worker:
         self._lock = WorkerLock(self.ws.lock_path)
         self._stopping = threading.Event()
         self.share = share
-        self._job_cache: tuple[tuple, dict] | None = None
+        self._job_cache: tuple | None = None
         self.items_run = 0
         self.memory = None
 
@@ -172,7 +173,7 @@ class Worker:
             should_stop = stop_check    # travels to the executor (picklable); reads the cancel flag itself
         status, error, outcome = FAILED, None, None
         try:
-            shared = self._shared(item) if self.share else {}
+            shared = {"session": self._session(item)} if self.share else {}
             future = self.executor.submit(self.run_fn, item, self.ws, ItemProgress(self.store, item.id),
                                           should_stop, **shared)
             outcome = future.result()
@@ -203,20 +204,15 @@ class Worker:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         log.info("item %s in %.1f s (worker peak memory %.0f MB)", status, time.monotonic() - t0, peak_mb)
 
-    def _shared(self, item: WorkItem) -> dict:
-        """The decoded speech and the loaded engine of the current job, kept while its items run.
+    def _session(self, item: WorkItem):
+        """The `LipSyncSession` of the current job (its speech decoded, its engine loaded), kept while its
+        items run. Only one job's worth is kept: memory stays flat over a long queue."""
+        from .runner import item_session
 
-        Only one job's worth is kept: memory stays flat over a long queue.
-        """
-        from ..engines import get_engine
-        from ..options import LipSyncOptions
-        from ..pipeline import prepare_speech
-
-        key = (item.audio, json.dumps(item.options, sort_keys=True))
+        key = (item.audio, item.text, json.dumps(item.options, sort_keys=True))
         if self._job_cache is None or self._job_cache[0] != key:
             self._job_cache = None      # drop the previous job's before loading the next
-            options = LipSyncOptions.from_dict(item.options)
-            self._job_cache = (key, {"speech": prepare_speech(item.audio), "engine": get_engine(options)})
+            self._job_cache = (key, item_session(item, self.ws))
         return self._job_cache[1]
 
 
