@@ -114,10 +114,13 @@ class LipSyncOptions:
 
     @classmethod
     def load(cls, params: str | Path | None = None, **overrides: Any) -> "LipSyncOptions":
-        """A parameter set (YAML file) or the defaults, then ``overrides``; ``None`` overrides are ignored.
+        """A parameter set (a YAML file, or a shipped set's name such as ``news``) or the defaults, then
+        ``overrides``; ``None`` overrides are ignored.
 
         The one "file, then flags" merge: the CLI, batches and the dashboard all build their options here."""
-        data = cls.from_yaml(params).to_dict() if params else {}
+        from .resources import parameter_set
+
+        data = cls.from_yaml(parameter_set(params)).to_dict() if params else {}
         data.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_dict(data)
 

@@ -72,10 +72,12 @@ def test_batch_parameter_files_are_checked(tmp_path):
 def test_example_batch_uses_the_builtin_media_and_matches_the_notebook_parameters():
     import papermill as pm
 
-    example = batch.load_batch_params(ROOT / "params" / "example_batch.yaml")
+    from heygem_core.resources import notebook, shipped_params_dir
+
+    example = batch.load_batch_params(shipped_params_dir() / "example_batch.yaml")
     assert example["audio"] == "builtin:speech" and set(example["videos"]) == {"builtin:clip", "builtin:photo"}
-    LipSyncOptions.from_yaml(ROOT / example["params"])
-    cell = pm.inspect_notebook(str(ROOT / "notebooks" / "batch.ipynb"))
+    assert LipSyncOptions.load(example["params"]) == LipSyncOptions.from_yaml(shipped_params_dir() / "default.yaml")
+    cell = pm.inspect_notebook(str(notebook("batch.ipynb")))
     assert tuple(cell) == batch.BATCH_KEYS
     assert yaml.safe_load(cell["out_dir"]["default"]) == batch.DEFAULT_OUT_DIR
 

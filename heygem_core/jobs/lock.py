@@ -76,12 +76,8 @@ def ensure_worker(root: str | Path = "workspace", *, idle_exit: float | None = 3
     cmd = [sys.executable, "-m", "heygem_core.jobs.worker", "--root-path", str(ws.root), "--if-free"]
     if idle_exit is not None:
         cmd += ["--idle-exit", str(idle_exit)]
-    env = dict(os.environ)
-    # The worker must import this very package, whatever the caller's working directory.
-    package_parent = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
     with open(ws.logs / "worker.out", "ab") as out:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, close_fds=True, env=env, cwd=str(ws.root))
+                                start_new_session=True, close_fds=True, cwd=str(ws.root))
     log.info("started worker pid %d for %s", proc.pid, ws.root)
     return proc.pid

@@ -21,7 +21,8 @@ from .history import HistoryGallery
 from .i18n import LANGS, normalise_lang, tr
 from .inputs import MultiPicker, SinglePicker
 from .options_panel import OptionsPanel
-from .progress import FINISHED, ProgressPanel, job_view
+from ..jobs.records import DONE, FINISHED, QUEUED, RUNNING
+from .progress import ProgressPanel, job_view
 from .server import DEFAULT_MAX_UPLOAD_MB, ENV_LANG, ENV_MAX_UPLOAD, ENV_ROOT, file_url
 from .style import CSS
 
@@ -246,9 +247,9 @@ class Dashboard:
             job = store.get_job(self.followed_job)
         self._shown_job = job.id if job is not None else None
         more = 0
-        if job is not None and job.status in ("running", "queued"):
+        if job is not None and job.status in (RUNNING, QUEUED):
             more = sum(1 for j in store.list_jobs(limit=20)
-                       if j.id != job.id and j.status in ("queued", "running"))
+                       if j.id != job.id and j.status in (QUEUED, RUNNING))
         view = job_view(job)
         self.progress.show(view, self.lang, more)
         finished = sum(1 for i in job.items if i.status in FINISHED) if job else 0
@@ -263,7 +264,7 @@ class Dashboard:
             return
         job = self.ws.store.get_job(self.single_job)
         item = job.items[0] if job and job.items else None
-        if item is None or item.status != "done" or not item.output:
+        if item is None or item.status != DONE or not item.output:
             self.result_box.layout.display = "none"
             return
         src = self.url_for(item.output, item.id)
