@@ -13,7 +13,7 @@ import sys
 from ..errors import HeygemError
 
 # Sub-command modules, in the order `heygem --help` lists them.
-COMMANDS = ("generate", "score", "demo", "jobs", "serve", "batch", "weights")
+COMMANDS = ("generate", "score", "demo", "jobs", "serve", "batch", "notebooks", "weights")
 
 
 def build_parser() -> argparse.ArgumentParser:
