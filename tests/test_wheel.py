@@ -2,7 +2,7 @@
 and run from an unrelated folder — demo, a batch file written elsewhere, the server and the tuning notebook.
 
 Only the project's own wheel is installed into the new environment; its (large, pinned) dependencies come
-from this environment's site-packages through a path file, so the test checks what the wheel itself carries
+from this environment's site-packages through a path file (their data files through JUPYTER_PATH), so the test checks what the wheel itself carries
 (code, notebooks, dashboard page, parameter sets), not the package index."""
 from __future__ import annotations
 
@@ -39,6 +39,8 @@ def venv(tmp_path_factory):
     elsewhere.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_PATH", "VIRTUAL_ENV")}
     env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    # the dependencies' data files (Voilà's page templates, JupyterLab's assets) live with them
+    env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")
     return {"bin": env_dir / "bin", "py": py, "cwd": elsewhere, "env": env, "wheel": wheel}
 
 

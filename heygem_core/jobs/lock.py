@@ -62,6 +62,28 @@ def worker_pid(root: str | Path) -> int | None:
         os.close(fd)
 
 
+def recover_dead_worker(ws: Workspace) -> list[str]:
+    """When no worker runs, what the last one left ``running`` becomes ``interrupted`` (as the next worker
+    would record first), so that no list shows a dead item as running. Holds the lock meanwhile, so a worker
+    starting at that moment waits its turn; does nothing while a worker runs or where nothing can be written.
+    Returns the items that were marked."""
+    from .worker import MAX_ATTEMPTS
+
+    lock = WorkerLock(ws.lock_path)
+    try:
+        if not lock.acquire():
+            return []
+    except OSError:             # a read-only workspace: show it as it is
+        return []
+    try:
+        return ws.store.recover(give_up_after=MAX_ATTEMPTS)
+    except Exception as exc:  # noqa: BLE001 - a reader must still show what it can
+        log.warning("could not mark the items of a dead worker in %s: %s", ws.root, exc)
+        return []
+    finally:
+        lock.release()
+
+
 def ensure_worker(root: str | Path = "workspace", *, idle_exit: float | None = 300.0) -> int | None:
     """Start a worker for ``root`` unless one runs; returns the new worker's pid, or None if one was running.
 

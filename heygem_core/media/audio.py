@@ -132,24 +132,39 @@ def _decode(p: Path, container, stream, rate: int) -> np.ndarray:
     Packets the decoder rejects are skipped with a warning (FFmpeg's players do the same); a file that
     yields nothing at all is an error.
     """
-    resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)
+    # Packed (interleaved) samples, never planar: PyAV 18 miscounts the planes of a planar frame with 8 or
+    # more channels, and reading it then crashes the process. One packed plane holds any channel count.
+    resampler = av.AudioResampler(format="flt", layout=stream.layout, rate=rate)
+    channels = max(1, stream.channels or 1)
     chunks: list[np.ndarray] = []
     bad = [0]
+
+    def take(frames) -> None:
+        for f in frames:
+            chunks.append(_channels_first(f, channels))
+
     try:
         for frame in decoded_frames(container, stream, bad):
-            chunks.extend(f.to_ndarray() for f in resampler.resample(frame))
+            take(resampler.resample(frame))
     except av.error.FFmpegError as exc:
         if not chunks:
             raise InputError(p, f"cannot decode the audio ({exc.strerror or exc})") from None
         log.warning("%s: the audio stops early, keeping what decoded (%s)", p, exc)
     except ValueError as exc:  # a frame whose layout or format changes mid-stream
         raise InputError(p, f"cannot decode the audio ({exc})") from None
-    chunks.extend(f.to_ndarray() for f in resampler.resample(None))
+    take(resampler.resample(None))
     if bad[0]:
         log.warning("%s: skipped %d damaged audio packet(s)", p, bad[0])
     if not chunks:
-        return np.zeros((max(1, stream.channels or 1), 0), np.float32)
+        return np.zeros((channels, 0), np.float32)
     return np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
+
+
+def _channels_first(frame, channels: int) -> np.ndarray:
+    """A packed float frame as shape ``(channels, n)``."""
+    n_ch = frame.layout.nb_channels or channels
+    data = np.frombuffer(frame.planes[0], dtype=np.float32, count=frame.samples * n_ch)
+    return data.reshape(frame.samples, n_ch).T.copy()
 
 
 def _wav_missing_bytes(p: Path) -> int:

@@ -112,7 +112,10 @@ class VideoWriter:
         # from_ndarray copies, so the caller may reuse its array while the frame waits in the queue.
         vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
         if self._queue is None:
-            self._encoder.video(vf)
+            try:
+                self._encoder.video(vf)
+            except OSError as exc:
+                raise _named(exc, self.path) from None
         else:
             self._put(vf)
         self.frames_written += 1
@@ -126,7 +129,10 @@ class VideoWriter:
             raise ValueError(f"{self.path}: no frames were written")
         try:
             if self._queue is None:
-                self._encoder.finish()
+                try:
+                    self._encoder.finish()
+                except OSError as exc:
+                    raise _named(exc, self.path) from None
             else:
                 self._put(_FINISH)
                 self._thread.join()
@@ -138,9 +144,9 @@ class VideoWriter:
         self._closed = True
         try:
             os.replace(self.temp, self.path)
-        except OSError:
-            self.temp.unlink(missing_ok=True)
-            raise
+        except OSError as exc:
+            _remove(self.temp)
+            raise _named(exc, self.path) from None
         log.info("wrote %s: %d frames, %.2f s", self.path, self.frames_written, self.frames_written / self.fps)
         return self.path
 
@@ -190,7 +196,7 @@ class VideoWriter:
                     return
                 self._encoder.video(item)
         except BaseException as exc:  # noqa: BLE001 - handed to the caller on its next call
-            self._error = exc
+            self._error = _named(exc, self.path) if isinstance(exc, OSError) else exc
 
 
 class _Encoder:
@@ -266,7 +272,7 @@ class _Encoder:
             self.container.close()
         except Exception:  # noqa: BLE001 - the file is being thrown away
             pass
-        self.temp.unlink(missing_ok=True)
+        _remove(self.temp)
 
     def _sound_until(self, seconds: float) -> None:
         """Feed the sound up to ``seconds`` into the picture (never past the end of the audio)."""
@@ -281,3 +287,19 @@ class _Encoder:
         for packet in self.audio_stream.encode(frame):
             self.container.mux(packet)
         self.n_sound_sent = end
+
+
+def _named(exc: OSError, path: Path) -> OSError:
+    """A disk error (full, read-only, gone) as a plain ``OSError`` naming the output the user asked for, not
+    the hidden temporary file that is being removed."""
+    if not exc.errno:
+        return exc
+    return OSError(exc.errno, os.strerror(exc.errno), str(path))
+
+
+def _remove(path: Path) -> None:
+    """Delete a temporary file; a folder that refuses (read-only) is logged, never a second exception."""
+    try:
+        path.unlink(missing_ok=True)
+    except OSError as exc:
+        log.warning("could not remove %s: %s", path, exc)
