@@ -25,7 +25,8 @@ def register(sub) -> None:
     p.add_argument("--video", required=True, nargs="+", metavar="V", help="one or more face videos or images")
     _root(p)
     p.add_argument("--wait", action="store_true", help="show progress until the job has finished")
-    p.add_argument("--no-start", action="store_true", help="only queue; do not start a worker")
+    p.add_argument("--no-start", "--no-worker", dest="no_start", action="store_true",
+                   help="only queue; do not start a worker (one runs elsewhere, e.g. `heygem worker --dask`)")
     p.add_argument("--copy", action="store_true",
                    help="keep copies of the inputs in the workspace (uploads/), so the job does not depend on "
                         "the originals staying where they are")
@@ -38,6 +39,9 @@ def register(sub) -> None:
     p.add_argument("--idle-exit", type=float, default=None, metavar="S",
                    help="leave after S seconds with an empty queue (default: never)")
     p.add_argument("--quiet", action="store_true", help="log only to logs/heygem.log, not to the terminal")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run the items on the Dask cluster at ADDRESS (tcp://host:8786), several at once; "
+                        "local:N starts a cluster of N worker processes on this machine")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("jobs", help="list jobs, newest first")
@@ -150,7 +154,7 @@ def _item_state(item) -> str:
 
 def cmd_worker(args) -> int:
     from ..jobs import configure_log
-    from ..jobs.worker import Worker
+    from ..jobs.worker import make_worker
 
     ws = _workspace(args, create=True)
     handler = configure_log(ws)
@@ -160,7 +164,7 @@ def cmd_worker(args) -> int:
         for f in handler.filters:
             console.addFilter(f)
         logging.getLogger("heygem_core").addHandler(console)
-    Worker(ws.root, idle_exit=args.idle_exit).run()
+    make_worker(ws.root, idle_exit=args.idle_exit, dask=args.dask).run()
     return 0
 
 

@@ -31,6 +31,9 @@ def register(sub) -> None:
                    help=f"largest file a browser may upload, in MiB (default {DEFAULT_MAX_UPLOAD_MB})")
     p.add_argument("--cull-idle", type=int, default=900, metavar="S",
                    help="stop a page's kernel after S seconds without activity (default 900)")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="the worker runs the items on the Dask cluster at ADDRESS (tcp://host:8786), or on "
+                        "local:N worker processes; it then stays up while the app runs")
     p.set_defaults(func=run)
 
 
@@ -44,7 +47,9 @@ def run(args) -> int:
     ws = Workspace(Path(args.root_path).expanduser())
     settings = ServeSettings(root=ws.root, port=args.port, ip=args.ip, token=resolve_token(args.ip, args.token),
                              lang=args.lang, max_upload_mb=args.max_upload_mb, cull_idle_s=args.cull_idle)
-    worker = ensure_worker(ws.root)
+    # A cluster worker stays for the app's lifetime: one that left when idle would be replaced by the next
+    # page's submit with a plain local worker.
+    worker = ensure_worker(ws.root, dask=args.dask, idle_exit=None) if args.dask else ensure_worker(ws.root)
     # Voilà's own log lines go to stderr; this one line on stdout is the address to open.
     print(f"HeyGem Workbench: {settings.url}", flush=True)
     if settings.token and not args.token:

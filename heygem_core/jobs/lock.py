@@ -71,13 +71,14 @@ def worker_pid(root: str | Path) -> int | None:
         os.close(fd)
 
 
-def ensure_worker(root: str | Path = "workspace", *, idle_exit: float | None = 300.0) -> int | None:
+def ensure_worker(root: str | Path = "workspace", *, idle_exit: float | None = 300.0,
+                  dask: str | None = None) -> int | None:
     """Start a worker for ``root`` unless one runs; returns the new worker's pid, or None if one was running.
 
     The worker runs in its own session (a page's kernel dying does not take it along), with stdout/stderr
     appended to logs/worker.out; it leaves after ``idle_exit`` seconds with nothing to do (None: never), and
     the next submit starts another. Two callers racing both start one; the second finds the lock taken and
-    exits at once.
+    exits at once. ``dask``: the worker runs the items on that Dask cluster (``heygem worker --dask``).
     """
     ws = Workspace(root)
     if worker_pid(ws.root) is not None:
@@ -85,6 +86,8 @@ def ensure_worker(root: str | Path = "workspace", *, idle_exit: float | None = 3
     cmd = [sys.executable, "-m", "heygem_core.jobs.worker", "--root-path", str(ws.root), "--if-free"]
     if idle_exit is not None:
         cmd += ["--idle-exit", str(idle_exit)]
+    if dask:
+        cmd += ["--dask", dask]
     env = dict(os.environ)
     # The worker must import this very package, whatever the caller's working directory.
     package_parent = str(Path(__file__).resolve().parents[2])

@@ -1,0 +1,150 @@
+"""What runs on a Dask worker: one queue item, through the same ``run_item`` the local worker calls.
+
+Dask workers never open the job store. SQLite in WAL mode is only safe between processes of one machine
+(its index lives in shared memory), and the cluster's workers are other machines that see the workspace over
+a network file system. So the item's progress goes home as Dask events (``Worker.log_event``) to the queue's
+worker, which writes them into the store, and a cancel comes back as a Dask ``Event`` the task polls. The
+runner's own hooks (``ItemProgress``, ``StopCheck``) do the throttling and polling; ``ClusterLink`` is the
+store they talk to here.
+
+Files travel as paths: the workspace must be at the same path on every machine (a shared folder).
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import Cancelled, HeygemError
+from .runner import ItemOutcome, ItemProgress, StopCheck, run_item
+from .store import WorkItem
+from .workspace import Workspace
+
+log = logging.getLogger(__name__)
+
+
+class ItemError(HeygemError):
+    """An item failed on a Dask worker. ``str()`` is the one-line error; ``trace`` the worker's traceback.
+
+    (The pipeline's own exceptions take several arguments and do not survive pickling by Dask as they are.)
+    """
+
+    def __init__(self, message: str, trace: str = ""):
+        super().__init__(message)
+        self.trace = trace
+
+    def __reduce__(self):
+        return ItemError, (str(self), self.trace)
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """A finished item as the Dask task hands it back: what ``run_item`` made, where and when it ran."""
+
+    outcome: ItemOutcome
+    host: str
+    started: float      # time.time() on the Dask worker when the task began
+    finished: float     # … and when the output was in place
+
+
+def stop_event_name(key: str) -> str:
+    return f"{key}-stop"
+
+
+class ClusterLink:
+    """The job store as a task sees it: the two calls ``ItemProgress`` and ``StopCheck`` make.
+
+    ``set_progress`` becomes a Dask event on ``topic``, tagged with the task ``key`` (so a late message from
+    an earlier attempt is told apart); ``stop_requested`` reads the task's stop ``Event``.
+    """
+
+    def __init__(self, topic: str, key: str):
+        self.topic, self.key = topic, key
+        self._event = None
+
+    def send(self, item_id: str, kind: str, **fields) -> None:
+        from distributed import get_worker
+
+        get_worker().log_event(self.topic, {"key": self.key, "item": item_id, "kind": kind, **fields})
+
+    def set_progress(self, item_id: str, stage: str, done: int, total: int, percent: float,
+                     eta_s: float | None) -> None:
+        self.send(item_id, "progress", stage=stage, done=done, total=total, percent=percent, eta_s=eta_s)
+
+    def stop_requested(self, item_id: str) -> bool:
+        from distributed import Event
+
+        try:
+            if self._event is None:
+                self._event = Event(stop_event_name(self.key))
+            return self._event.is_set()
+        except Exception:  # noqa: BLE001 - the scheduler is briefly out of reach: keep working
+            log.debug("stop flag of %s unreadable", item_id, exc_info=True)
+            return False
+
+
+class _AttemptWorkspace(Workspace):
+    """The workspace with a work folder per attempt: a retried task never shares partial files with the
+    attempt before it (which may still be writing, on a machine that only lost its network)."""
+
+    def __init__(self, root: str | Path, key: str):
+        super().__init__(root)
+        self.key = key
+
+    def work_dir(self, item_id: str) -> Path:
+        return super().work_dir(f"{item_id}.{self.key.rsplit('-', 1)[-1]}")
+
+
+def work_dirs(workspace: Workspace, item_id: str) -> list[Path]:
+    """Every attempt's work folder of ``item_id`` (what a worker that died mid-item left behind)."""
+    return list((workspace.cache / "work").glob(f"{item_id}.*"))
+
+
+def run_remote(item: WorkItem, root: str, topic: str, key: str, score: bool = True) -> TaskOutcome:
+    """The Dask task: run ``item`` of the workspace at ``root`` here, reporting to ``topic``."""
+    from distributed import get_worker
+
+    worker = get_worker()
+    host = f"{socket.gethostname()} ({worker.name})" if worker.name != worker.address else \
+        f"{socket.gethostname()} ({worker.address})"
+    started = time.time()
+    link = ClusterLink(topic, key)
+    link.send(item.id, "start", host=host, t=started, pid=os.getpid())
+    try:
+        shared = _job_resources(item)
+        outcome = run_item(item, _AttemptWorkspace(root, key), ItemProgress(link, item.id),
+                           StopCheck(link, item.id), score=score, **shared)
+    except Cancelled:
+        raise
+    except HeygemError as exc:
+        raise ItemError(str(exc), traceback.format_exc()) from None
+    except Exception as exc:
+        raise ItemError(f"{exc.__class__.__name__}: {exc}".splitlines()[0], traceback.format_exc()) from None
+    return TaskOutcome(outcome, host, started, time.time())
+
+
+_cache = threading.local()
+
+
+def _job_resources(item: WorkItem) -> dict:
+    """The decoded speech and the loaded engine of the item's job, kept per worker thread while its items
+    run (as the local worker keeps them): a batch decodes its speech once per thread, not once per video."""
+    import json
+
+    from ..engines import get_engine
+    from ..options import LipSyncOptions
+    from ..pipeline import prepare_speech
+
+    stat = os.stat(item.audio)
+    key = (item.audio, stat.st_size, stat.st_mtime_ns, json.dumps(item.options, sort_keys=True))
+    held = getattr(_cache, "job", None)
+    if held is None or held[0] != key:
+        _cache.job = None       # let go of the previous job's before loading the next
+        _cache.job = (key, {"speech": prepare_speech(item.audio),
+                            "engine": get_engine(LipSyncOptions.from_dict(item.options))})
+    return _cache.job[1]
