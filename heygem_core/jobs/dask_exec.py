@@ -130,6 +130,9 @@ class DaskWorker(Worker):
         idle_since = time.monotonic()
         try:
             while not self._stopping.is_set():
+                if self.client.status in ("closing", "closed"):
+                    raise ClusterError(f"lost the Dask scheduler at {self.address}; unfinished items run "
+                                       f"again when a worker next starts")
                 busy = self._land() + self._relay() + self._launch()
                 if self._flights or busy:
                     idle_since = time.monotonic()
@@ -151,6 +154,9 @@ class DaskWorker(Worker):
             wait([f.future for f in self._flights.values()], timeout=WAIT_S, return_when="FIRST_COMPLETED")
         except TimeoutError:
             pass
+        except Exception:  # noqa: BLE001 - futures cancelled because the scheduler went away: _land sees them
+            log.debug("waiting on the cluster failed", exc_info=True)
+            time.sleep(WAIT_S)
 
     # -- handing items out --------------------------------------------------------------------------------
     def _slots(self) -> tuple[int, int]:
@@ -166,7 +172,7 @@ class DaskWorker(Worker):
     def _launch(self) -> int:
         """Claim queued items while the cluster has a free thread; returns how many were handed out."""
         launched = 0
-        while not self._stopping.is_set() and self.store.pending_count():
+        while self.client.status == "running" and not self._stopping.is_set() and self.store.pending_count():
             threads, gpus = self._slots()
             if len(self._flights) >= threads:
                 break
@@ -197,10 +203,15 @@ class DaskWorker(Worker):
                 continue        # an attempt that is already over
             news += 1
             if msg["kind"] == "start":
+                again = flight.started is not None
                 flight.started, flight.host = msg["t"], msg["host"]
                 self.store.set_host(flight.item.id, msg["host"])
                 with log_context(flight.item.job_id, flight.item.id):
-                    log.info("item %d started on %s", flight.item.index + 1, msg["host"])
+                    if again:       # the scheduler gave it to another worker: the first one was lost
+                        log.warning("item %d runs again on %s (the Dask worker running it was lost)",
+                                    flight.item.index + 1, msg["host"])
+                    else:
+                        log.info("item %d started on %s", flight.item.index + 1, msg["host"])
             elif msg["kind"] == "progress":
                 self.store.set_progress(flight.item.id, msg["stage"], msg["done"], msg["total"], msg["percent"],
                                         msg["eta_s"])
