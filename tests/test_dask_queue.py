@@ -203,3 +203,42 @@ def test_bad_cluster_address_is_one_line(tmp_path):
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 2 and err.strip() == (
         "heygem: error: --dask local:zero: expected local:N with N, the number of workers, at least 1")
+
+
+def test_dashboard_shows_the_machines_and_links_the_dask_dashboard(tmp_path, media):
+    from heygem_core.jobs.lock import WorkerLock
+    from heygem_core.ui.app import Dashboard
+
+    d = Dashboard(tmp_path / "ws", lang="en", poll=False)
+    store = d.ws.store
+    job_id = store.submit(media["speech"], media["faces"][:2], FAST)
+    d.refresh()
+    assert d.cluster_info.value == ""                   # a local worker: nothing to say
+    lock = WorkerLock(d.ws.lock_path)
+    assert lock.acquire()                               # this process plays the workspace's cluster worker
+    try:
+        (d.ws.root / "cluster.json").write_text(json.dumps(
+            {"scheduler": "tcp://127.0.0.1:8786", "dashboard": "http://127.0.0.1:8787/status", "pid": os.getpid()}))
+        item = store.claim_next()
+        store.set_host(item.id, "gpu-node-3 (w1)")
+        d.refresh()
+        html = d.cluster_info.value
+        assert "Cluster tcp://127.0.0.1:8786" in html and 'href="http://127.0.0.1:8787/status"' in html
+        assert "1. face0.mp4: gpu-node-3 (w1)" in html and "face1.mp4" not in html    # only items with a host
+        assert store.get_job(job_id).items[0].host == "gpu-node-3 (w1)"
+    finally:
+        lock.release()
+    d.refresh()                                         # the worker is gone: its cluster file no longer counts
+    assert "Cluster" not in d.cluster_info.value and "gpu-node-3 (w1)" in d.cluster_info.value
+
+
+def test_submit_no_worker_only_queues(tmp_path, media, capsys):
+    from heygem_core.cli import main
+
+    root = tmp_path / "ws"
+    assert main(["submit", "--audio", str(media["speech"]), "--video", str(media["faces"][0]),
+                 "--root-path", str(root), "--no-worker"]) == 0
+    job_id = capsys.readouterr().out.strip()
+    time.sleep(0.5)
+    assert worker_pid(root) is None
+    assert Workspace(root).store.get_job(job_id).status == "queued"
