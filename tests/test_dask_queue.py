@@ -3,6 +3,7 @@ LocalCluster), the real pipeline on tiny clips, and the faults: a worker killed 
 remote item, a scheduler that is not there."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -44,6 +45,19 @@ def _spawn(*args: str, cwd: Path) -> subprocess.Popen:
 def cluster(tmp_path):
     """`dask scheduler` on a free port of 127.0.0.1 and two single-thread workers, w1 and w2 (no nanny: a
     killed worker stays dead). Yields (address, {name: process})."""
+    with _cluster(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture
+def gpu_cluster(tmp_path):
+    """The same, but w1 says it has a GPU (``--resources GPU=1``) and w2 does not."""
+    with _cluster(tmp_path, w1=("--resources", "GPU=1")) as running:
+        yield running
+
+
+@contextlib.contextmanager
+def _cluster(tmp_path, **extra):
     from distributed import Client
 
     info = tmp_path / "scheduler.json"
@@ -55,7 +69,7 @@ def cluster(tmp_path):
         workers = {}
         for name in ("w1", "w2"):
             workers[name] = _spawn("worker", address, "--name", name, "--nthreads", "1", "--no-nanny",
-                                   "--host", "127.0.0.1", "--no-dashboard", cwd=tmp_path)
+                                   "--host", "127.0.0.1", "--no-dashboard", *extra.get(name, ()), cwd=tmp_path)
             procs.append(workers[name])
         with Client(address, timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
@@ -242,3 +256,29 @@ def test_submit_no_worker_only_queues(tmp_path, media, capsys):
     time.sleep(0.5)
     assert worker_pid(root) is None
     assert Workspace(root).store.get_job(job_id).status == "queued"
+
+
+def test_gpu_items_go_only_to_workers_with_a_gpu(tmp_path, media, gpu_cluster, monkeypatch):
+    """An item whose engine wants a GPU asks Dask for ``GPU: 1``: every one runs on w1, the only worker that
+    has one, one at a time, while w2 stays free. (The procedural engine stands in for Wav2Lip here, so the
+    test runs in seconds; the routing is Dask's own, on real worker processes.)"""
+    from heygem_core.jobs import dask_exec
+
+    address, _ = gpu_cluster
+    monkeypatch.setattr(dask_exec, "wants_gpu", lambda options: True)
+    ws = Workspace(tmp_path / "ws")
+    job_id = ws.store.submit(media["speech"], media["faces"][:2], FAST)
+    assert dask_exec.DaskWorker(ws.root, address=address, idle_exit=0.5).run() == 2
+    job = ws.store.get_job(job_id)
+    assert job.status == "done", job.errors
+    assert [_worker_of(i.host) for i in job.items] == ["w1", "w1"]
+    spans = sorted((i.started + t["submit_to_start_s"], i.started + t["submit_to_start_s"] + t["run_s"])
+                   for i in job.items for t in [i.result["cluster"]])
+    assert spans[1][0] >= spans[0][1] - 0.05     # one GPU: the second began when the first had ended
+
+
+def test_only_wav2lip_off_the_cpu_wants_a_gpu():
+    from heygem_core.jobs.dask_exec import wants_gpu
+
+    assert wants_gpu({"engine": "wav2lip", "device": "auto"}) and wants_gpu({"engine": "wav2lip", "device": "cuda"})
+    assert not wants_gpu({"engine": "wav2lip", "device": "cpu"}) and not wants_gpu({"engine": "procedural"})

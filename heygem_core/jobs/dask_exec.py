@@ -101,6 +101,7 @@ class DaskWorker(Worker):
         self._events: collections.deque = collections.deque()
         self._capacity = (0.0, 0, 0)        # (asked at, threads, GPUs)
         self._version = None
+        self._said_empty = False
 
     # -- life cycle ---------------------------------------------------------------------------------------
     def run(self) -> int:
@@ -174,6 +175,9 @@ class DaskWorker(Worker):
         launched = 0
         while self.client.status == "running" and not self._stopping.is_set() and self.store.pending_count():
             threads, gpus = self._slots()
+            if not threads and not self._said_empty:
+                log.warning("the Dask cluster has no workers yet; items wait in the queue")
+            self._said_empty = not threads
             if len(self._flights) >= threads:
                 break
             item = self.store.claim_next()
@@ -257,6 +261,9 @@ class DaskWorker(Worker):
                 else:
                     error = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
                     log.error("item failed: %s", error)
+        except Exception as exc:  # noqa: BLE001 - a result that cannot be read back still ends the item
+            status, error = FAILED, f"{exc.__class__.__name__}: {exc}".splitlines()[0]
+            log.exception("item failed: %s", error)
         finally:
             if status == DONE:
                 outcome = done.outcome
