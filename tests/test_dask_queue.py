@@ -195,7 +195,7 @@ def test_cancel_stops_a_remote_item_within_a_second(tmp_path, media, cluster):
     assert proc.returncode == 0
 
 
-def test_scheduler_out_of_reach_is_one_line_and_the_queue_stays(tmp_path, media):
+def test_scheduler_out_of_reach_is_one_line_and_the_queue_stays(tmp_path, media, monkeypatch):
     with socket.socket() as s:      # a port nothing listens on
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -210,6 +210,15 @@ def test_scheduler_out_of_reach_is_one_line_and_the_queue_stays(tmp_path, media)
     job = ws.store.get_job(job_id)
     assert [(i.status, i.attempts) for i in job.items] == [("queued", 0), ("queued", 0)]
     assert worker_pid(ws.root) is None
+    # The background worker `heygem serve --dask` starts says the same in logs/worker.out.
+    from heygem_core.jobs import ensure_worker
+
+    monkeypatch.setenv("DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT", "3s")
+    pid = ensure_worker(ws.root, dask=f"tcp://127.0.0.1:{port}", idle_exit=None)
+    wait_for(lambda: "cannot reach the Dask scheduler" in (ws.logs / "worker.out").read_text(), 60,
+             what="the background worker's error")
+    os.waitpid(pid, 0)
+    assert [i.status for i in ws.store.get_job(job_id).items] == ["queued", "queued"]
 
 
 def test_bad_cluster_address_is_one_line(tmp_path):

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import Cancelled, HeygemError
+from .lock import WorkerBusy, worker_pid
 from .logfile import log_context
 from .records import CANCELLED, DONE, FAILED, INTERRUPTED
 from .store import WorkItem
@@ -102,21 +103,28 @@ class DaskWorker(Worker):
         self._capacity = (0.0, 0, 0)        # (asked at, threads, GPUs)
         self._version = None
         self._said_empty = False
+        self._wrote_cluster_file = False
 
     # -- life cycle ---------------------------------------------------------------------------------------
     def run(self) -> int:
+        if worker_pid(self.ws.root) is not None:     # before starting or joining a cluster for nothing
+            raise WorkerBusy(self.ws.root, worker_pid(self.ws.root))
         self.client, self.cluster = connect(self.address, timeout=self.connect_timeout)
         try:
             self.client.subscribe_topic(self.topic, self._events.append)
-            self._write_cluster_file()
             log.info("running items on the Dask cluster at %s (%d workers)", self.client.scheduler.address,
                      len(self.client.nthreads()))
             return super().run()
         finally:
-            (self.ws.root / CLUSTER_FILE).unlink(missing_ok=True)
+            if self._wrote_cluster_file:
+                (self.ws.root / CLUSTER_FILE).unlink(missing_ok=True)
             self.client.close()
             if self.cluster is not None:
                 self.cluster.close()
+
+    def _recover(self) -> None:
+        super()._recover()
+        self._write_cluster_file()      # holding the lock now: the workspace's cluster is ours to describe
 
     def _write_cluster_file(self) -> None:
         services = self.client.scheduler_info().get("services", {})
@@ -126,6 +134,7 @@ class DaskWorker(Worker):
         tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         tmp.write_text(json.dumps(info))
         os.replace(tmp, path)
+        self._wrote_cluster_file = True
 
     def _loop(self) -> None:
         idle_since = time.monotonic()
@@ -324,8 +333,6 @@ def _run_remote():
 
 def read_cluster_file(root: str | Path) -> dict | None:
     """What the workspace's Dask worker wrote about its cluster, if one runs now (None otherwise)."""
-    from .lock import worker_pid
-
     path = Path(root) / CLUSTER_FILE
     try:
         info = json.loads(path.read_text())

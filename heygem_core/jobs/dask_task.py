@@ -109,9 +109,7 @@ def run_remote(item: WorkItem, root: str, topic: str, key: str, score: bool = Tr
     """The Dask task: run ``item`` of the workspace at ``root`` here, reporting to ``topic``."""
     from distributed import get_worker
 
-    worker = get_worker()
-    host = f"{socket.gethostname()} ({worker.name})" if worker.name != worker.address else \
-        f"{socket.gethostname()} ({worker.address})"
+    host = f"{socket.gethostname()} ({get_worker().name})"    # the name is the address unless given one
     started = time.time()
     link = ClusterLink(topic, key)
     link.send(item.id, "start", host=host, t=started, pid=os.getpid())
