@@ -20,7 +20,7 @@ pytest.importorskip("distributed")
 from heygem_core.jobs import Workspace, worker_pid
 from heygem_core.options import LipSyncOptions
 
-from jobs_media import REPO, check_playable, face_clip, leftovers, speech_snippet, wait_for
+from jobs_media import REPO, blank_clip, check_playable, face_clip, leftovers, speech_snippet, wait_for
 
 FAST = LipSyncOptions(preset="ultrafast")
 BIN = Path(sys.executable).parent
@@ -33,7 +33,8 @@ def media(tmp_path_factory):
     d = tmp_path_factory.mktemp("dask_media")
     return {"speech": speech_snippet(d / "speech.wav", seconds=2.0),
             "long_speech": speech_snippet(d / "long speech.wav", start=0.5, seconds=5.0),
-            "faces": [face_clip(d / f"face{i}.mp4", seconds=0.6 + 0.1 * i) for i in range(4)]}
+            "faces": [face_clip(d / f"face{i}.mp4", seconds=0.6 + 0.1 * i) for i in range(4)],
+            "blank": blank_clip(d / "blank.mp4")}
 
 
 def _spawn(*args: str, cwd: Path) -> subprocess.Popen:
@@ -144,23 +145,32 @@ def test_a_worker_killed_mid_item_loses_nothing(tmp_path, media, cluster):
 
 
 def test_local_cluster_runs_a_batch_in_parallel(tmp_path, media):
+    """Two videos run at once on `--dask local:2`; a third with no face fails on the cluster with the same
+    one-line error as at home, its stack in the workspace's log."""
+    from urllib.request import urlopen
+
     ws = Workspace(tmp_path / "ws")
-    job_id = ws.store.submit(media["speech"], media["faces"][:2], FAST)
+    job_id = ws.store.submit(media["speech"], [*media["faces"][:2], media["blank"]], FAST)
     proc = _heygem_worker(ws.root, "local:2", "--idle-exit", "1")
     try:
         info = wait_for(lambda: (ws.root / "cluster.json").is_file() and
                         json.loads((ws.root / "cluster.json").read_text()), 120, what="the cluster file")
         assert info["scheduler"].startswith("tcp://127.0.0.1:") and info["pid"] == proc.pid
-        assert info["dashboard"] is None or info["dashboard"].startswith("http://127.0.0.1:")
+        assert info["dashboard"].startswith("http://127.0.0.1:")
+        with urlopen(info["dashboard"], timeout=30) as page:      # the Dask dashboard is really there
+            assert page.status == 200
         assert proc.wait(timeout=300) == 0, proc.stderr.read()
     finally:
         _stop(proc)
     job = ws.store.get_job(job_id)
-    assert job.status == "done", job.errors
-    a, b = job.items
+    a, b, blank = job.items
+    assert (a.status, b.status, blank.status) == ("done", "done", "failed"), job.errors
+    assert blank.error.startswith(str(media["blank"])) and "\n" not in blank.error and blank.output is None
+    log = ws.log_file.read_text()
+    assert "Traceback (most recent call last)" in log[log.index("item failed"):] and "NoFaceError" in log
     assert max(a.started, b.started) < min(a.finished, b.finished)      # both ran at once
     assert len({a.host, b.host}) == 2
-    for item in job.items:
+    for item in (a, b):
         check_playable(item.output, min_seconds=1.9)
         timing = item.result["cluster"]
         assert timing["run_s"] > 0 and timing["submit_to_start_s"] >= 0 and timing["result_to_record_s"] >= 0
