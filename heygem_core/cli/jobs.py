@@ -149,6 +149,8 @@ def _item_state(item) -> str:
         text += f" {item.done}/{item.total}"
     if item.eta_s is not None:
         text += f" · ETA {item.eta_s:.0f}s"
+    if item.host:           # a cluster run: which machine
+        text += f" · {item.host}"
     return text
 
 
