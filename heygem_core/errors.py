@@ -106,7 +106,12 @@ class ItemCrashed(HeygemError):
 
 
 class ItemError(HeygemError):
-    """An error raised in the child that could not be sent back as itself; carries its one-line text."""
+    """An item failed in another process or on another machine, and its own exception could not travel back
+    as itself. ``str()`` is its one-line error; ``trace`` the traceback where it happened, when known."""
+
+    def __init__(self, message: str, trace: str = ""):
+        super().__init__(message)
+        self.trace = trace
 
     def __reduce__(self):
-        return type(self), tuple(self.args)
+        return type(self), (str(self), self.trace)

@@ -28,7 +28,8 @@ def register(sub) -> None:
     p.add_argument("--text", metavar="FILE", help="the script of the speech (UTF-8 text), for sharper mouth shapes")
     _root(p)
     p.add_argument("--wait", action="store_true", help="show progress until the job has finished")
-    p.add_argument("--no-start", action="store_true", help="only queue; do not start a worker")
+    p.add_argument("--no-start", "--no-worker", dest="no_start", action="store_true",
+                   help="only queue; do not start a worker (one runs elsewhere, e.g. `heygem worker --dask`)")
     p.add_argument("--copy", action="store_true",
                    help="keep copies of the inputs in the workspace (uploads/), so the job does not depend on "
                         "the originals staying where they are")
@@ -41,6 +42,9 @@ def register(sub) -> None:
     p.add_argument("--idle-exit", type=float, default=None, metavar="S",
                    help="leave after S seconds with an empty queue (default: never)")
     p.add_argument("--quiet", action="store_true", help="log only to logs/heygem.log, not to the terminal")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="run the items on the Dask cluster at ADDRESS (tcp://host:8786), several at once; "
+                        "local:N starts a cluster of N worker processes on this machine")
     p.set_defaults(func=cmd_worker)
 
     p = sub.add_parser("jobs", help="list jobs, newest first")
@@ -152,12 +156,14 @@ def _item_state(item) -> str:
         text += f" {item.done}/{item.total}"
     if item.eta_s is not None:
         text += f" · ETA {item.eta_s:.0f}s"
+    if item.host:           # a cluster run: which machine
+        text += f" · {item.host}"
     return text
 
 
 def cmd_worker(args) -> int:
     from ..jobs import configure_log
-    from ..jobs.worker import Worker
+    from ..jobs.worker import make_worker
 
     ws = _workspace(args, create=True)
     handler = configure_log(ws)
@@ -170,7 +176,7 @@ def cmd_worker(args) -> int:
         for f in handler.filters:
             console.addFilter(f)
         logging.getLogger("heygem_core").addHandler(console)
-    Worker(ws.root, idle_exit=args.idle_exit).run()
+    make_worker(ws.root, idle_exit=args.idle_exit, dask=args.dask).run()
     return 0
 
 

@@ -28,7 +28,7 @@ from .records import (CANCELLED, DONE, FAILED, FINISHED, INTERRUPTED, PENDING, Q
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 2     # 2: jobs.text (the script of the speech), items.host (the machine that runs or ran it)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -61,14 +61,15 @@ CREATE TABLE IF NOT EXISTS items (
     started    REAL,
     finished   REAL,
     attempts   INTEGER NOT NULL DEFAULT 0,
-    stop       INTEGER NOT NULL DEFAULT 0
+    stop       INTEGER NOT NULL DEFAULT 0,
+    host       TEXT
 );
 CREATE INDEX IF NOT EXISTS items_job ON items(job_id, idx);
 CREATE INDEX IF NOT EXISTS items_status ON items(status);
 CREATE INDEX IF NOT EXISTS items_finished ON items(finished);
 """
 # Columns added after a store was first made: added in place when an older store is opened.
-_ADDED_COLUMNS = {"jobs": {"text": "TEXT"}}
+_ADDED_COLUMNS = {"jobs": {"text": "TEXT"}, "items": {"host": "TEXT"}}
 
 
 
@@ -284,7 +285,7 @@ class JobStore:
                              thumbnail=self._abs(r["thumbnail"]), duration=r["duration"],
                              audio_name=r["audio_name"], video_name=r["video_name"], engine=r["engine"],
                              options=json.loads(r["job_options"]), score=_json(r["score"]),
-                             created=r["finished"]) for r in rows]
+                             created=r["finished"], host=r["host"]) for r in rows]
 
     def _jobs(self, rows) -> list[JobRecord]:
         if not rows:
@@ -316,7 +317,7 @@ class JobStore:
             output=self._abs(r["output"]) if r["status"] == DONE else None,
             thumbnail=self._abs(r["thumbnail"]), duration=r["duration"], engine=r["engine"],
             score=_json(r["score"]), result=_json(r["result"]), started=r["started"], finished=r["finished"],
-            attempts=r["attempts"])
+            attempts=r["attempts"], host=r["host"])
 
     # -- cancelling and deleting --------------------------------------------------------------------------
     def cancel(self, job_id: str) -> None:
@@ -432,7 +433,7 @@ class JobStore:
             output = r["output"] or self._rel(self._claim_output(tx, r["video_name"], r["audio_name"]))
             tx.execute("UPDATE items SET status = ?, started = ?, finished = NULL, stage = NULL, done = 0, "
                        "total = 0, percent = 0, eta_s = NULL, error = NULL, output = ?, "
-                       "attempts = attempts + 1, stop = 0 WHERE id = ?", (RUNNING, time.time(), output, r["id"]))
+                       "attempts = attempts + 1, stop = 0, host = NULL WHERE id = ?", (RUNNING, time.time(), output, r["id"]))
         return WorkItem(id=r["id"], job_id=r["job_id"], index=r["idx"], audio=self._abs(r["audio"]),
                         video=self._abs(r["video"]), audio_name=r["audio_name"], video_name=r["video_name"],
                         options=json.loads(r["options"]), output=self._abs(output), attempts=r["attempts"] + 1,
@@ -448,6 +449,11 @@ class JobStore:
         with self._write() as tx:
             tx.execute("UPDATE items SET stage = ?, done = ?, total = ?, percent = ?, eta_s = ? "
                        "WHERE id = ? AND status = ?", (stage, done, total, percent, eta_s, item_id, RUNNING))
+
+    def set_host(self, item_id: str, host: str) -> None:
+        """Record the machine (and cluster worker) that runs the item."""
+        with self._write() as tx:
+            tx.execute("UPDATE items SET host = ? WHERE id = ? AND status = ?", (host, item_id, RUNNING))
 
     def data_version(self) -> int:
         """Changes whenever another connection commits: a cheap "is there news?" check for polling."""

@@ -11,7 +11,6 @@ it again from the start before the rest of the queue.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import resource
@@ -254,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit quietly (status 0) when another worker already runs")
     args = parser.parse_args(argv)
     try:
-        return serve_forever(args.root_path, idle_exit=args.idle_exit, if_free=args.if_free)
+        return serve_forever(args.root_path, idle_exit=args.idle_exit, if_free=args.if_free, dask=args.dask)
     except HeygemError as exc:
         print(f"heygem: error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
@@ -264,12 +263,16 @@ def add_worker_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root-path", default="workspace", metavar="DIR", help="workspace folder")
     parser.add_argument("--idle-exit", type=float, default=None, metavar="S",
                         help="leave after S seconds with an empty queue (default: never)")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="run the items on the Dask cluster at ADDRESS (tcp://host:8786), or on a local "
+                             "one of N worker processes (local:N)")
 
 
-def serve_forever(root: str | Path, *, idle_exit: float | None = None, if_free: bool = False) -> int:
+def serve_forever(root: str | Path, *, idle_exit: float | None = None, if_free: bool = False,
+                  dask: str | None = None) -> int:
     ws = Workspace(root)
     configure_log(ws)
-    worker = Worker(ws.root, idle_exit=idle_exit)
+    worker = make_worker(ws.root, idle_exit=idle_exit, dask=dask)
     try:
         worker.run()
     except WorkerBusy as exc:
@@ -278,6 +281,15 @@ def serve_forever(root: str | Path, *, idle_exit: float | None = None, if_free: 
             return 0
         raise
     return 0
+
+
+def make_worker(root: str | Path, *, idle_exit: float | None = None, dask: str | None = None) -> Worker:
+    """The workspace's worker: items run here, or on the Dask cluster at ``dask`` (see ``dask_exec``)."""
+    if dask:
+        from .dask_exec import DaskWorker
+
+        return DaskWorker(root, address=dask, idle_exit=idle_exit)
+    return Worker(root, idle_exit=idle_exit)
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through subprocess tests
