@@ -19,8 +19,9 @@ from .visemes import Viseme
 HOPS_PER_S = 100.0
 ROUND_LEAD_S = 0.04      # rounding and spreading start this much before the sound
 WIDTH_RANGE = 0.2        # lip width change at full rounding/spread, per unit of the ``rounding`` option
-PRESS_EASE_S = 0.04      # lips travel to a closure over this long
+PRESS_EASE_S = 0.03      # lips travel to a closure over this long
 LABIODENTAL_OPENING = 0.03
+SPEAKING_FLOOR = 0.2       # share of the widest opening the lips keep through any voiced, unpressed sound
 REST_EDGE_S = 0.06       # how far the mouth may move into a pause, ahead of speech or after it
 
 
@@ -40,7 +41,10 @@ def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: f
     """Per-frame mouth for ``n_frames`` at ``fps``; the keywords are the engine's options of the same name."""
     from ..engines.procedural import attack_release   # the one smoother both mouths use
 
-    target = np.where(tl.loudness < silence_db, 0.0, tl.openness * (gain * max_opening))
+    # while speaking the lips part at least a little: a close vowel is narrow, not shut
+    speaking = ~np.isin(tl.viseme, (Viseme.REST, Viseme.PRESSED, Viseme.LABIODENTAL))
+    openness = np.where(speaking, SPEAKING_FLOOR + (1.0 - SPEAKING_FLOOR) * tl.openness, tl.openness)
+    target = np.where(tl.loudness < silence_db, 0.0, openness * (gain * max_opening))
     opening = attack_release(target, HOPS_PER_S, attack_ms, release_ms)
     # a pause is shut: the smoothing may lead into it and trail out of it by REST_EDGE_S, no further
     edge = int(round(REST_EDGE_S * HOPS_PER_S))

@@ -28,8 +28,9 @@ SILENCE_DB = -38.0
 MISMATCH_SHARE = 0.35
 # speech the script leaves unread for this long (10 ms hops) is taken from the phone loop
 UNREAD_FILL_HOPS = 30
-PRESS_LEAD_S = 0.03     # the lips meet this long before a stop's closure is heard to begin
+PRESS_LEAD_S = 0.02     # the lips meet this long before a stop's closure is heard to begin
 MIN_PRESS_S = 0.06      # and stay together at least this long, so even a fast b is seen
+MAX_CUE_PRESS_S = 0.15  # a longer murmur or gap is not one bilabial
 
 
 @dataclass
@@ -150,8 +151,8 @@ def shape_hops(phones: list[Phone], cues: Cues, source: str, language: str) -> V
         med = np.median(f2[ok])
         spread_f = np.tanh((f2[ok] - med) / (np.percentile(f2[ok], 75) - np.percentile(f2[ok], 25) + 100.0))
         spr[ok] = (1 - trust) * spr[ok] + trust * spread_f
-    # a quieter syllable opens less than a stressed one
-    opn *= np.clip(1.0 + cues.loudness / 30.0, 0.35, 1.0)
+    # a quieter syllable opens less than a stressed one; consonants are quiet by nature, and vary less
+    opn *= np.where(vowel, np.clip(1.0 + cues.loudness / 50.0, 0.5, 1.0), np.clip(1.0 + cues.loudness / 40.0, 0.35, 1.0))
 
     for p in phones:
         if p.name in BILABIALS:
@@ -181,17 +182,18 @@ def _press(pressed: np.ndarray, p: Phone, cues: Cues, n: int) -> None:
 
 
 def _press_from_cues(pressed: np.ndarray, phones: list[Phone], cues: Cues, n: int) -> None:
-    """Audio only: the recogniser confuses stops with stops and nasals with nasals, but the signal shows
-    where the tract is shut. A closure or a murmur that a recognised bilabial overlaps or touches is pressed
-    in full; one next to another stop or nasal is left to the phones."""
-    near_bilabial = np.zeros(n, bool)
+    """Audio only: the phone loop places a bilabial roughly, the signal shows where the tract is shut. A stop
+    closure touching a recognised p/b, or a nasal murmur touching a recognised m, is pressed in full (up to
+    ``MAX_CUE_PRESS_S``), so the lips meet when the sound stops, not when the recogniser's segment starts."""
+    cap = int(round(MAX_CUE_PRESS_S / HOP_S))
     for p in phones:
-        if p.name in BILABIALS:
-            near_bilabial[_hop(p.start - 0.05, n): _hop(p.end + 0.05, n)] = True
-    closure_or_murmur = cues.closure | (cues.nasal > 0.5)
-    for a, b in _runs(closure_or_murmur):
-        if near_bilabial[a:b].any():
-            pressed[a:b] = True
+        if p.name not in BILABIALS:
+            continue
+        cue = cues.nasal > 0.5 if p.name == "M" else cues.closure
+        a, b = _hop(p.start - 0.03, n), _hop(p.end + 0.03, n)
+        for s, e in _runs(cue):
+            if s < b and e > a and e - s <= cap:
+                pressed[s:e] = True
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
