@@ -31,6 +31,7 @@ UNREAD_FILL_HOPS = 30
 PRESS_LEAD_S = 0.02     # the lips meet this long before a stop's closure is heard to begin
 MIN_PRESS_S = 0.06      # and stay together at least this long, so even a fast b is seen
 MAX_CUE_PRESS_S = 0.15  # a longer murmur or gap is not one bilabial
+DIP_DB = 6.0            # a bilabial heard by the phone loop must be this much quieter than its neighbours
 
 
 @dataclass
@@ -152,10 +153,10 @@ def shape_hops(phones: list[Phone], cues: Cues, source: str, language: str) -> V
         spread_f = np.tanh((f2[ok] - med) / (np.percentile(f2[ok], 75) - np.percentile(f2[ok], 25) + 100.0))
         spr[ok] = (1 - trust) * spr[ok] + trust * spread_f
     # a quieter syllable opens less than a stressed one; consonants are quiet by nature, and vary less
-    opn *= np.where(vowel, np.clip(1.0 + cues.loudness / 50.0, 0.5, 1.0), np.clip(1.0 + cues.loudness / 40.0, 0.35, 1.0))
+    opn *= np.where(vowel, np.clip(1.0 + cues.loudness / 25.0, 0.3, 1.0), np.clip(1.0 + cues.loudness / 20.0, 0.2, 1.0))
 
     for p in phones:
-        if p.name in BILABIALS:
+        if p.name in BILABIALS and (source != "audio" or _supported(p, cues, n)):
             _press(pressed, p, cues, n)
     if source == "audio":
         _press_from_cues(pressed, phones, cues, n)
@@ -168,6 +169,17 @@ def shape_hops(phones: list[Phone], cues: Cues, source: str, language: str) -> V
     spr[rest] *= 0.3
     return VisemeTimeline(vis, opn, np.clip(spr, -1, 1), pressed, labio & ~rest, cues.loudness, phones, source,
                           language)
+
+
+def _supported(p: Phone, cues: Cues, n: int) -> bool:
+    """Whether the signal agrees that something shuts the tract at a recognised bilabial: a stop closure, a
+    nasal murmur, or a dip in loudness against the sound around it. The phone loop hears p b m in breaths
+    and noise; a press the signal does not back up is left out."""
+    a, b = _hop(p.start - 0.03, n), max(_hop(p.end + 0.03, n), _hop(p.start, n) + 1)
+    if cues.closure[a:b].any() or (cues.nasal[a:b] > 0.5).any():
+        return True
+    around = np.r_[cues.loudness[max(0, a - 10):a], cues.loudness[b:b + 10]]
+    return around.size > 0 and cues.loudness[a:b].min() < around.max() - DIP_DB
 
 
 def _press(pressed: np.ndarray, p: Phone, cues: Cues, n: int) -> None:
