@@ -23,6 +23,7 @@ from threadpoolctl import threadpool_limits
 from ..face import landmarks as L
 from ..composite import Patch, clip_box
 from ..options import LipSyncOptions
+from ..phonetic import mouth_track, viseme_timeline
 from ..speech import Speech
 
 UPPER_LIFT = 0.2      # share of an opening taken by the upper lip; the jaw and lower lip take the rest
@@ -84,36 +85,10 @@ def mouth_targets(speech: Speech, fps: float, n_frames: int, options: LipSyncOpt
     """Inner-lip opening (fraction of mouth width) and lip width factor for each output frame, from the
     speech's viseme timeline (its script aligned when ``speech.text`` is set): lips pressed for p b m, lower
     lip to the teeth for f v, rounded o u w, spread i e, open a, closed in silence."""
-    from ..phonetic import mouth_track, viseme_timeline
-
     track = mouth_track(viseme_timeline(speech), fps, n_frames, max_opening=options.max_opening,
                         gain=options.mouth_gain, rounding=options.rounding, attack_ms=options.attack_ms,
                         release_ms=options.release_ms, silence_db=options.silence_db)
     return track.opening, track.spread
-
-
-def attack_release(x: np.ndarray, fps: float, attack_ms: float, release_ms: float, *,
-                   signed: bool = False) -> np.ndarray:
-    """Asymmetric one-pole smoothing run forwards and backwards and averaged: quick to open, slower to
-    close, and no net delay (the audio is known in advance, so the filter may look ahead)."""
-    def coef(ms):
-        return 1.0 if ms <= 0 else 1.0 - np.exp(-1000.0 / (ms * fps))
-
-    a, r = coef(attack_ms), coef(release_ms)
-
-    def run(seq):
-        out = np.empty_like(seq)
-        y = seq[0] if len(seq) else 0.0
-        for i, v in enumerate(seq):
-            rising = abs(v) > abs(y) if signed else v > y
-            y += (a if rising else r) * (v - y)
-            out[i] = y
-        return out
-
-    x = np.asarray(x, np.float64)
-    if x.size == 0:
-        return x.astype(np.float32)
-    return (0.5 * (run(x) + run(x[::-1])[::-1])).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -39,8 +39,6 @@ def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: f
                 rounding: float = 0.5, attack_ms: float = 35.0, release_ms: float = 90.0,
                 silence_db: float = -38.0) -> MouthTrack:
     """Per-frame mouth for ``n_frames`` at ``fps``; the keywords are the engine's options of the same name."""
-    from ..engines.procedural import attack_release   # the one smoother both mouths use
-
     # while speaking the lips part at least a little: a close vowel is narrow, not shut
     speaking = ~np.isin(tl.viseme, (Viseme.REST, Viseme.PRESSED, Viseme.LABIODENTAL))
     openness = np.where(speaking, SPEAKING_FLOOR + (1.0 - SPEAKING_FLOOR) * tl.openness, tl.openness)
@@ -86,3 +84,27 @@ def _at_centres(track: np.ndarray, fps: float, n_frames: int) -> np.ndarray:
     """The hop at the middle of each video frame."""
     idx = np.floor((np.arange(n_frames) + 0.5) / fps * HOPS_PER_S).astype(int)
     return track[np.clip(idx, 0, max(0, track.size - 1))] if track.size else np.zeros(n_frames, track.dtype)
+
+
+def attack_release(x: np.ndarray, fps: float, attack_ms: float, release_ms: float, *,
+                   signed: bool = False) -> np.ndarray:
+    """Asymmetric one-pole smoothing run forwards and backwards and averaged: quick to open, slower to
+    close, and no net delay (the audio is known in advance, so the filter may look ahead)."""
+    def coef(ms):
+        return 1.0 if ms <= 0 else 1.0 - np.exp(-1000.0 / (ms * fps))
+
+    a, r = coef(attack_ms), coef(release_ms)
+
+    def run(seq):
+        out = np.empty_like(seq)
+        y = seq[0] if len(seq) else 0.0
+        for i, v in enumerate(seq):
+            rising = abs(v) > abs(y) if signed else v > y
+            y += (a if rising else r) * (v - y)
+            out[i] = y
+        return out
+
+    x = np.asarray(x, np.float64)
+    if x.size == 0:
+        return x.astype(np.float32)
+    return (0.5 * (run(x) + run(x[::-1])[::-1])).astype(np.float32)
