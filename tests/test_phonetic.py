@@ -89,6 +89,13 @@ def test_timeline_is_computed_once_per_speech_and_script():
     assert viseme_timeline(sp) is not first
 
 
+def test_a_script_with_words_the_dictionary_lacks_can_be_used_again():
+    y = np.concatenate([silence(0.2), vowel(*A, 0.3), vowel(*U, 0.3), silence(0.2)])
+    for text in ("Zorblat quux.", "我们", "Zorblat quux.", "我们"):   # the second time the aligner knows them
+        tl = viseme_timeline(Speech(y, text=text))
+        assert tl.n_hops == len(y) // 160 + 1 and tl.source in ("text", "text+audio", "audio")
+
+
 def test_pcm_conversion_rounds_at_full_scale():
     pcm = np.frombuffer(pcm16(np.array([0.5, -1.0, 1.0, 0.0], np.float32), dither=False), "<i2")
     assert pcm.tolist() == [16384, -32768, 32767, 0]

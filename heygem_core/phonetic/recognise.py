@@ -114,10 +114,11 @@ def align(samples: np.ndarray, words: list[str], extra: dict[str, str] | None = 
     with _lock:
         for wide in (False, True):
             d = _align_decoder(wide)
-            for word, phones in extra.items():
-                d.add_word(word, phones, False)
             raw = pcm16(samples, dither=wide)
             try:
+                for word, phones in extra.items():
+                    if d.lookup_word(word) is None:      # the decoder is shared: add each word once
+                        d.add_word(word, phones, False)
                 d.set_align_text(" ".join(words))
                 _decode(d, raw)
                 spans = [(s.word, s.start_frame, s.end_frame + 1) for s in (d.seg() or [])]
