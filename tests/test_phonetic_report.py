@@ -16,6 +16,7 @@ from heygem_core.options import LipSyncOptions
 from heygem_core.phonetic.recognise import Phone
 from heygem_core.phonetic.report import closure_share, phonetic_report
 from heygem_core.phonetic.timeline import VisemeTimeline
+from heygem_core.phonetic.visemes import Viseme
 from heygem_core.score import mouth_openings
 from mediagen import write_wav
 
@@ -34,9 +35,12 @@ def phones(shift: float = 0.0) -> list[Phone]:
 
 
 def timeline_of(phone_list) -> VisemeTimeline:
+    """Speech from 0.3 s to 5.8 s, a pause around it."""
     n = int(SECONDS * 100)
     z = np.zeros(n, np.float32)
-    return VisemeTimeline(z.astype(np.int8), z, z, z > 0, z > 0, z, phone_list, source="text")
+    vis = np.full(n, Viseme.CONSONANT, np.int8)
+    vis[:30], vis[580:] = Viseme.REST, Viseme.REST
+    return VisemeTimeline(vis, z, z, z > 0, z > 0, z, phone_list, source="text")
 
 
 def constructed_opening(n: int) -> np.ndarray:
@@ -70,6 +74,7 @@ def test_lips_closing_on_every_bilabial_score_high_and_far_above_chance(clip):
     assert rep.n_bilabials == 8
     assert rep.bilabial_closure == 1.0
     assert rep.chance < 0.5 and rep.above_chance >= 50
+    assert rep.chance_speaking <= rep.chance + 0.1
     assert rep.aperture_ratio > 1.8
     assert rep.to_dict()["above_chance"] == pytest.approx(rep.above_chance, abs=0.1)
 
@@ -105,7 +110,7 @@ def test_score_cli_prints_the_phonetic_report_and_reads_the_script(clip, tmp_pat
     script.write_text("Bob met Pam.", encoding="utf-8")
     assert main(["score", "--audio", str(wav), "--video", str(path), "--text", str(script), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert {"bilabial_closure", "chance", "aperture_ratio", "source"} <= set(out["phonetic"])
+    assert {"bilabial_closure", "chance", "chance_speaking", "aperture_ratio", "source"} <= set(out["phonetic"])
     assert main(["score", "--audio", str(wav), "--video", str(path)]) == 0
     assert "p/b/m" in capsys.readouterr().out
     assert main(["score", "--audio", str(wav), "--video", str(path), "--text", str(tmp_path / "nope.txt")]) != 0

@@ -6,7 +6,9 @@ the speech with their timings:
 - **bilabial closure**: the share of p b m on which the lips close (gap ≤ ``CLOSED`` within ±1 frame of the
   phone), the tell a viewer lip-reads without meaning to;
 - **chance**: the same share with every phone moved 0.5–1.4 s away: what a mouth that closes at moments
-  unrelated to the sounds scores. A mouth that truly follows the sounds scores well above it;
+  unrelated to the sounds scores. A mouth that truly follows the sounds scores well above it. Moved phones
+  that land in a pause find the mouth shut there, as they should; ``chance_speaking`` counts only those
+  that land in speech, which tells more on a clip with long pauses and few p b m;
 - **aperture ratio**: how wide open vowels (a) open against close vowels and labiodentals (i u f v w), each
   phone taken at its widest.
 """
@@ -26,6 +28,7 @@ CHANCE_SHIFTS_S = tuple(np.round(np.arange(0.5, 1.41, 0.1), 2))
 class PhoneticReport:
     bilabial_closure: float    # share of p b m with closed lips (nan when there are none)
     chance: float              # the same with the phone timings shifted
+    chance_speaking: float     # the same, counting only shifted phones that land in speech
     aperture_ratio: float      # mean widest opening on a ÷ on i u f v w
     open_aperture: float
     close_aperture: float
@@ -45,8 +48,8 @@ class PhoneticReport:
 
     def summary(self) -> str:
         return (f"lips close on {100 * self.bilabial_closure:.0f}% of {self.n_bilabials} p/b/m "
-                f"(chance {100 * self.chance:.0f}%); open vowels open {self.aperture_ratio:.2f}× the close ones "
-                f"(phones from {self.source})")
+                f"(chance {100 * self.chance:.0f}%, in speech {100 * self.chance_speaking:.0f}%); "
+                f"open vowels open {self.aperture_ratio:.2f}× the close ones (phones from {self.source})")
 
 
 def frames_of(start: float, end: float, fps: float, n: int, pad: int = 1) -> slice:
@@ -56,15 +59,19 @@ def frames_of(start: float, end: float, fps: float, n: int, pad: int = 1) -> sli
     return slice(max(0, a), min(n, b))
 
 
-def closure_share(opening: np.ndarray, fps: float, times: np.ndarray, *, shift: float = 0.0) -> float:
+def closure_share(opening: np.ndarray, fps: float, times: np.ndarray, *, shift: float = 0.0,
+                  speaking: np.ndarray | None = None) -> float:
     """Share of the phones at ``times`` [shape=(k, 2), seconds] with a closed mouth within ±1 frame; with
-    ``shift`` the times move by that much, wrapping around the end of the clip."""
+    ``shift`` the times move by that much, wrapping around the end of the clip. With ``speaking`` (bool per
+    frame) a phone whose middle frame is not speech is left out."""
     n = len(opening)
     duration = n / fps
     closed = []
     for start, end in np.asarray(times, np.float64).reshape(-1, 2):
         if shift:
             start, end = (start + shift) % duration, (start + shift) % duration + (end - start)
+        if speaking is not None and not speaking[min(n - 1, int((start + end) / 2 * fps))]:
+            continue
         seg = opening[frames_of(start, end, fps, n)]
         seg = seg[np.isfinite(seg)]
         if seg.size:
@@ -89,9 +96,11 @@ def phonetic_report(opening: np.ndarray, fps: float, timeline) -> PhoneticReport
     opening = np.asarray(opening, np.float64)
     bil = timeline.phone_times(BILABIALS)
     share = closure_share(opening, fps, bil)
-    chance = float(np.nanmean([closure_share(opening, fps, bil, shift=s) for s in CHANCE_SHIFTS_S])) \
-        if len(bil) else float("nan")
+    speaking = timeline.speaking_frames(fps, len(opening))
+    chance, chance_speaking = (
+        float(np.nanmean([closure_share(opening, fps, bil, shift=s, speaking=mask) for s in CHANCE_SHIFTS_S]))
+        if len(bil) else float("nan") for mask in (None, speaking))
     a, c = widest(opening, fps, timeline.phone_times(OPEN_VOWELS)), widest(opening, fps,
                                                                            timeline.phone_times(CLOSE_SOUNDS))
     ratio = a / c if c > 0 else float("nan")
-    return PhoneticReport(share, chance, ratio, a, c, len(bil), timeline.source)
+    return PhoneticReport(share, chance, chance_speaking, ratio, a, c, len(bil), timeline.source)

@@ -53,6 +53,13 @@ class VisemeTimeline:
     def n_hops(self) -> int:
         return int(self.viseme.size)
 
+    def speaking_frames(self, fps: float, n_frames: int) -> np.ndarray:
+        """Whether each video frame's middle falls in speech (not a pause). [shape=(n_frames,), bool]"""
+        if not self.n_hops:
+            return np.zeros(n_frames, bool)
+        idx = np.floor((np.arange(n_frames) + 0.5) / fps / self.hop_s).astype(int)
+        return self.viseme[np.clip(idx, 0, self.n_hops - 1)] != Viseme.REST
+
     def phone_times(self, names) -> np.ndarray:
         """(start, end) seconds of every phone named in ``names`` [shape=(k, 2)]."""
         names = set(names)
