@@ -26,7 +26,9 @@ class AlignmentFailed(RuntimeError):
     """The words could not be aligned to the audio (text and speech do not match)."""
 
 
-_lock = threading.Lock()   # a decoder is not thread-safe; the models load once per process
+# One decoding at a time. A decoder is made fresh for each speech (≈0.2 s): one that has heard other speech
+# carries its normalisation over and would give the same speech different phones.
+_lock = threading.Lock()
 
 
 def _model_paths() -> dict[str, str]:
@@ -39,21 +41,21 @@ def _model_paths() -> dict[str, str]:
             "dict": f"{root}/en-us/cmudict-en-us.dict"}
 
 
-@lru_cache(maxsize=1)
 def _phone_loop_decoder():
     from pocketsphinx import Decoder
     m = _model_paths()
     # wide beams and a moderate phone-LM weight: a rough phonetic transcription for any language
-    return Decoder(hmm=m["hmm"], allphone=m["allphone"], lw=2.0, beam=1e-20, pbeam=1e-20, loglevel="FATAL")
+    # batch CMN: each utterance is normalised on its own, so the same speech always gives the same phones
+    return Decoder(hmm=m["hmm"], allphone=m["allphone"], lw=2.0, beam=1e-20, pbeam=1e-20, cmn="batch",
+                   loglevel="FATAL")
 
 
-@lru_cache(maxsize=2)
 def _align_decoder(wide: bool):
     from pocketsphinx import Decoder
     m = _model_paths()
     # wide beams keep a forced path alive through stretches the acoustic model fits poorly (a synthetic voice)
     beams = dict(beam=1e-80, wbeam=1e-60, pbeam=1e-80) if wide else {}
-    return Decoder(hmm=m["hmm"], dict=m["dict"], lm=None, loglevel="FATAL", **beams)
+    return Decoder(hmm=m["hmm"], dict=m["dict"], lm=None, cmn="batch", loglevel="FATAL", **beams)
 
 
 def pcm16(samples: np.ndarray, *, dither: bool = True) -> bytes:
@@ -117,7 +119,7 @@ def align(samples: np.ndarray, words: list[str], extra: dict[str, str] | None = 
             raw = pcm16(samples, dither=wide)
             try:
                 for word, phones in extra.items():
-                    if d.lookup_word(word) is None:      # the decoder is shared: add each word once
+                    if d.lookup_word(word) is None:      # a word given twice is added once
                         d.add_word(word, phones, False)
                 d.set_align_text(" ".join(words))
                 _decode(d, raw)

@@ -18,7 +18,7 @@ from .visemes import Viseme
 
 HOPS_PER_S = 100.0
 ROUND_LEAD_S = 0.04      # rounding and spreading start this much before the sound
-WIDTH_RANGE = 0.32       # lip width change at full rounding/spread, per unit of the ``rounding`` option
+WIDTH_RANGE = 0.4        # lip width change at full rounding/spread, per unit of the ``rounding`` option
 PRESS_EASE_S = 0.03      # lips travel to a closure over this long
 LABIODENTAL_OPENING = 0.03
 SPEAKING_FLOOR = 0.2       # share of the widest opening the lips keep through any voiced, unpressed sound
