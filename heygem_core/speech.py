@@ -24,13 +24,18 @@ SILENCE_DBFS = -65.0        # quieter than this is silence, whatever the rest of
 
 @dataclass
 class Speech:
-    """Decoded speech: 16 kHz mono float32 ``samples`` plus a memo of features derived from them."""
+    """Decoded speech: 16 kHz mono float32 ``samples`` plus a memo of features derived from them.
+
+    ``text`` is the script of the speech when the user has it (English or Chinese): the mouth shapes are then
+    aligned to its words instead of recognised from the sound alone."""
 
     samples: np.ndarray
     sample_rate: int = SAMPLE_RATE
     path: str = ""
+    text: str | None = None
     _memo: dict = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # re-entrant: a feature's compute() may ask for another memoised feature of the same speech
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def duration(self) -> float:

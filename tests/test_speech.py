@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from heygem_core.engines.procedural import attack_release, mouth_targets
+from heygem_core.engines.procedural import mouth_targets
+from heygem_core.phonetic.shapes import attack_release
 from heygem_core.options import LipSyncOptions
 from heygem_core.speech import Speech, envelope, per_frame
 from conftest import tone_bursts

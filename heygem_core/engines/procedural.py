@@ -1,7 +1,8 @@
 """The weights-free engine: the person's own lips and jaw, moved by the speech.
 
-Per output frame the speech gives a target mouth: an inner-lip opening (a fraction of mouth width, from the
-speech-band loudness with attack/release) and a lip spread/rounding (from the spectral shape). The frame's
+Per output frame the speech gives a target mouth: an inner-lip opening (a fraction of mouth width) and a lip
+spread/rounding, from the speech's viseme timeline (heygem_core.phonetic: p b m press the lips, f v bring the
+lower lip to the teeth, o u w round, i e spread, a opens wide, silence closes). The frame's
 real landmarks give where the lips are now. Every frame is aimed at the *target* shape (closed-neutral plus
 the speech-driven opening), never pushed by a delta on top of whatever the template mouth was doing, so a
 template that already talks does not double the motion.
@@ -22,7 +23,8 @@ from threadpoolctl import threadpool_limits
 from ..face import landmarks as L
 from ..composite import Patch, clip_box
 from ..options import LipSyncOptions
-from ..speech import Speech, envelope, per_frame, spectral_centroid
+from ..phonetic import mouth_track, viseme_timeline
+from ..speech import Speech
 
 UPPER_LIFT = 0.2      # share of an opening taken by the upper lip; the jaw and lower lip take the rest
 
@@ -81,46 +83,13 @@ class ProceduralEngine:
 # speech → mouth targets
 
 def mouth_targets(speech: Speech, fps: float, n_frames: int, options: LipSyncOptions):
-    """Inner-lip opening (fraction of mouth width) and lip width factor for each output frame."""
-    env = envelope(speech, fps, n_frames, floor_db=options.silence_db)
-    shaped = np.power(env, 1.15)
-    smooth = attack_release(shaped, fps, options.attack_ms, options.release_ms)
-    opening = np.clip(options.mouth_gain * options.max_opening * smooth, 0.0, 0.6).astype(np.float32)
-
-    centroid = per_frame(np.log(spectral_centroid(speech) + 1.0), fps, n_frames)
-    voiced = env > 0.15
-    if voiced.sum() >= 3:
-        z = (centroid - np.median(centroid[voiced])) / (centroid[voiced].std() + 1e-6)
-    else:
-        z = np.zeros(n_frames, np.float32)
-    # high centroid (i, e, s) spreads the lips, low (o, u) rounds them; only while the mouth moves
-    spread = 1.0 + options.rounding * 0.07 * np.tanh(z) * np.clip(env * 2.0, 0.0, 1.0)
-    spread = attack_release(spread - 1.0, fps, options.attack_ms, options.release_ms, signed=True) + 1.0
-    return opening, spread.astype(np.float32)
-
-
-def attack_release(x: np.ndarray, fps: float, attack_ms: float, release_ms: float, *,
-                   signed: bool = False) -> np.ndarray:
-    """Asymmetric one-pole smoothing run forwards and backwards and averaged: quick to open, slower to
-    close, and no net delay (the audio is known in advance, so the filter may look ahead)."""
-    def coef(ms):
-        return 1.0 if ms <= 0 else 1.0 - np.exp(-1000.0 / (ms * fps))
-
-    a, r = coef(attack_ms), coef(release_ms)
-
-    def run(seq):
-        out = np.empty_like(seq)
-        y = seq[0] if len(seq) else 0.0
-        for i, v in enumerate(seq):
-            rising = abs(v) > abs(y) if signed else v > y
-            y += (a if rising else r) * (v - y)
-            out[i] = y
-        return out
-
-    x = np.asarray(x, np.float64)
-    if x.size == 0:
-        return x.astype(np.float32)
-    return (0.5 * (run(x) + run(x[::-1])[::-1])).astype(np.float32)
+    """Inner-lip opening (fraction of mouth width) and lip width factor for each output frame, from the
+    speech's viseme timeline (its script aligned when ``speech.text`` is set): lips pressed for p b m, lower
+    lip to the teeth for f v, rounded o u w, spread i e, open a, closed in silence."""
+    track = mouth_track(viseme_timeline(speech), fps, n_frames, max_opening=options.max_opening,
+                        gain=options.mouth_gain, rounding=options.rounding, attack_ms=options.attack_ms,
+                        release_ms=options.release_ms, silence_db=options.silence_db)
+    return track.opening, track.spread
 
 
 # ---------------------------------------------------------------------------------------------------------
