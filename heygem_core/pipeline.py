@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import composite
-from .media.audio import load_audio
+from .media.audio import AudioStream, load_audio
 from .engines import Engine, get_engine
 from .errors import Cancelled, InputError, NoFaceError
 from .media.files import check_file
@@ -99,7 +99,7 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
     t = time.perf_counter()
     if speech is None:
         speech = prepare_speech(audio)
-    sound = speech.memo("native_audio", lambda: load_audio(audio, sample_rate=None, mono=False))
+    sound = AudioStream(audio)      # the output's sound, decoded as the encoder reaches it, never held whole
 
     # 3. template
     info = probe_video(video, image_fps=options.image_fps)
