@@ -138,7 +138,7 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
                                                  audio_bitrate=options.audio_bitrate))
         batch = max(1, options.batch_size if options.engine == "wav2lip" else 8)
         # closed first on the way out, so the reader thread has stopped before the tracker is closed
-        batches = stack.enter_context(closing(_batches(FrameReader(info), order, face_of, batch, stop)))
+        batches = stack.enter_context(closing(_batches(FrameReader(info, planar=True), order, face_of, batch, stop)))
         for k0, frames, faces in batches:
             ks = list(range(k0, k0 + len(frames)))
             for frame, patch in zip(frames, engine.synthesize(frames, faces, ks)):

@@ -30,6 +30,7 @@ import cv2
 import numpy as np
 
 from .audio import Audio, AudioStream
+from .planar import PlanarFrame
 from .yuv import SWS_FLAGS
 
 log = logging.getLogger(__name__)
@@ -102,17 +103,21 @@ class VideoWriter:
             self._thread = threading.Thread(target=self._run, name=f"encode {self.path.name}", daemon=True)
             self._thread.start()
 
-    def write(self, frame: np.ndarray) -> None:
-        """Append one ``(height, width, 3)`` uint8 BGR frame. The array may be reused once this returns."""
+    def write(self, frame: np.ndarray | PlanarFrame) -> None:
+        """Append one ``(height, width, 3)`` uint8 BGR frame, or a `PlanarFrame` (its planes go to the
+        encoder as they are). The frame may be reused once this returns."""
         if self._closed:
             raise RuntimeError(f"{self.path}: writer is closed")
         if frame.shape != (self.height, self.width, 3) or frame.dtype != np.uint8:
             raise ValueError(f"expected a ({self.height}, {self.width}, 3) uint8 frame, "
                              f"got {frame.shape} {frame.dtype}")
-        if self.height % 2 or self.width % 2:
+        if (self.height % 2 or self.width % 2) and not isinstance(frame, PlanarFrame):
             frame = cv2.copyMakeBorder(frame, 0, self.height % 2, 0, self.width % 2, cv2.BORDER_REPLICATE)
         # from_ndarray copies, so the caller may reuse its array while the frame waits in the queue.
-        vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
+        if isinstance(frame, PlanarFrame):
+            vf = frame.video_frame()
+        else:
+            vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
         if self.frames_written == 0:
             log.debug("%s: first frame to the encoder at %.6f", self.path.name, time.time())
         if self._queue is None:
@@ -242,8 +247,9 @@ class _Encoder:
         self.sound_layout = stream.layout.name
 
     def video(self, frame: av.VideoFrame) -> None:
-        frame = frame.reformat(format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG",
-                               interpolation=SWS_FLAGS)
+        if frame.format.name != "yuv420p":   # a PlanarFrame's planes are already BT.709 limited range
+            frame = frame.reformat(format="yuv420p", dst_colorspace="ITU709", dst_color_range="MPEG",
+                                   interpolation=SWS_FLAGS)
         frame.pts = self.n_video
         for packet in self.video_stream.encode(frame):
             self.container.mux(packet)
