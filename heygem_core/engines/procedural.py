@@ -298,9 +298,14 @@ def warp_field(target: MouthTarget, geo: MouthGeometry, lm: np.ndarray, box):
     rows, cols = np.nonzero(moving)
     sub = (x0 + max(cols.min() - 1, 0) * step, y0 + max(rows.min() - 1, 0) * step,
            min(x1, x0 + (cols.max() + 2) * step), min(y1, y0 + (rows.max() + 2) * step))
-    size = (len(gx) * step, len(gy) * step)
-    ox, oy = sub[0] - x0, sub[1] - y0
-    up, lo = (cv2.resize(h.reshape(len(gy), len(gx), 2).astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    # upsample only the grid cells around sub (one more each side: an exact x step resize then gives the
+    # same values there as upsampling the whole grid)
+    r0, r1 = max(rows.min() - 2, 0), min(rows.max() + 3, len(gy))
+    c0, c1 = max(cols.min() - 2, 0), min(cols.max() + 3, len(gx))
+    size = ((c1 - c0) * step, (r1 - r0) * step)
+    ox, oy = sub[0] - x0 - c0 * step, sub[1] - y0 - r0 * step
+    up, lo = (cv2.resize(h.reshape(len(gy), len(gx), 2)[r0:r1, c0:c1].astype(np.float32), size,
+                         interpolation=cv2.INTER_LINEAR)
               [oy: oy + sub[3] - sub[1], ox: ox + sub[2] - sub[0]] for h in halves)
     w = split_weight(sub, target, geo)[..., None]
     field = up + (lo - up) * w

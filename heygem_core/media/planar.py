@@ -127,7 +127,7 @@ class PlanarFrame:
         bx0, by0, bx1, by1 = x0 // 2, y0 // 2, (x1 + 1) // 2, (y1 + 1) // 2
         pad = np.zeros((2 * (by1 - by0), 2 * (bx1 - bx0), 2), np.float32)
         pad[y0 - 2 * by0: y0 - 2 * by0 + y1 - y0, x0 - 2 * bx0: x0 - 2 * bx0 + x1 - x0] = delta[..., 1:]
-        block = pad.reshape(by1 - by0, 2, bx1 - bx0, 2, 2).mean(axis=(1, 3))
+        block = 0.25 * (pad[0::2, 0::2] + pad[1::2, 0::2] + pad[0::2, 1::2] + pad[1::2, 1::2])
         for plane, k in ((U, 0), (V, 1)):
             region = plane[by0:by1, bx0:bx1]
             region[:] = np.clip(region + np.rint(block[..., k]), 0, 255).astype(np.uint8)
