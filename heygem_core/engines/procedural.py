@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..face import landmarks as L
 from ..composite import Patch, clip_box
@@ -52,7 +52,7 @@ class ProceduralEngine:
     # -- image side
     def synthesize(self, frames, faces, indices):
         # Tiny solves and products: BLAS worker threads only fight the decoder and encoder threads here.
-        with threadpool_limits(1):
+        with _blas_threads().limit(limits=1):
             return [None if face is None else render_near_mouth(self.render, frame, face, self.opening[k],
                                                                 self.spread[k])
                     for frame, face, k in zip(frames, faces, indices)]
@@ -95,6 +95,17 @@ def render_near_mouth(render, frame, lm: np.ndarray, opening: float, spread: flo
         return None
     px0, py0, px1, py1 = patch.box
     return Patch((px0 + bx0, py0 + by0, px1 + bx0, py1 + by0), patch.pixels, patch.mask)
+
+
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def _blas_threads() -> ThreadpoolController:
+    """The loaded BLAS libraries, found once: looking them up scans every loaded library, which cost
+    more than the small products it was limiting when done for each batch of frames."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
 
 
 # ---------------------------------------------------------------------------------------------------------
