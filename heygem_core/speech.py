@@ -81,15 +81,18 @@ def band_summary(speech: Speech, block: int = 4096) -> tuple[np.ndarray, np.ndar
         y = np.asarray(speech.samples, np.float32)
         if len(y) < WIN:
             y = np.pad(y, (0, WIN - len(y)))
-        padded = np.pad(y, WIN // 2)
-        n_hops = 1 + max(0, (len(padded) - WIN) // HOP)
+        half = WIN // 2
+        n_hops = 1 + max(0, (len(y) + 2 * half - WIN) // HOP)
         freqs = np.fft.rfftfreq(WIN, 1.0 / speech.sample_rate)
         band = (freqs >= BAND_HZ[0]) & (freqs <= BAND_HZ[1])
         total, weighted = np.empty(n_hops), np.empty(n_hops)
         for h0 in range(0, n_hops, block):
             h1 = min(n_hops, h0 + block)
-            # frames h0..h1-1 of the padded signal, framed exactly as stft_power frames the whole of it
-            power = _framed_power(padded[h0 * HOP: (h1 - 1) * HOP + WIN], WIN, HOP)[band]
+            # frames h0..h1-1 of the signal zero-padded by half a window at each end, framed exactly as
+            # stft_power frames the whole of it (the padding made for this block only: no copy of it all)
+            a, b = h0 * HOP - half, (h1 - 1) * HOP + WIN - half
+            seg = np.pad(y[max(a, 0): min(b, len(y))], (max(0, -a), max(0, b - len(y))))
+            power = _framed_power(seg, WIN, HOP)[band]
             total[h0:h1] = power.sum(axis=0)
             weighted[h0:h1] = (freqs[band][:, None] * power).sum(axis=0)
         return total, weighted
