@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..face import landmarks as L
 from ..composite import Patch, clip_box
@@ -55,8 +55,9 @@ class ProceduralEngine:
     # -- image side
     def synthesize(self, frames, faces, indices):
         # Tiny solves and products: BLAS worker threads only fight the decoder and encoder threads here.
-        with threadpool_limits(1):
-            return [None if face is None else self.render(frame, face, self.opening[k], self.spread[k])
+        with _blas_threads().limit(limits=1):
+            return [None if face is None else render_near_mouth(self.render, frame, face, self.opening[k],
+                                                                self.spread[k])
                     for frame, face, k in zip(frames, faces, indices)]
 
     def render(self, frame: np.ndarray, lm: np.ndarray, opening: float, spread: float) -> Patch | None:
@@ -77,6 +78,37 @@ class ProceduralEngine:
         if opening * geo.width > 1.0:
             paint_cavity(pixels, mask, field, frame, target.polygon, sub, lm, geo, opening, self.options.teeth)
         return Patch(sub, pixels, mask)
+
+
+def render_near_mouth(render, frame, lm: np.ndarray, opening: float, spread: float) -> Patch | None:
+    """``render(frame, lm, opening, spread)`` given only the BGR pixels around the mouth when ``frame`` is a
+    `PlanarFrame` (YUV planes read as BGR where read): the region the warp can sample, the mouth region
+    plus more than the farthest displacement, with the landmarks and the patch shifted to match."""
+    if isinstance(frame, np.ndarray):
+        return render(frame, lm, opening, spread)
+    geo = MouthGeometry(lm)
+    x0, y0, x1, y1 = geo.region()
+    reach = 0.7 * geo.width + 4.0               # targets open at most 0.6 mouth widths
+    bx0, by0, bx1, by1 = clip_box((x0 - reach, y0 - reach, x1 + reach, y1 + reach), frame.shape[1],
+                                  frame.shape[0])
+    if bx1 - bx0 < 8 or by1 - by0 < 8:
+        return None
+    patch = render(frame[by0:by1, bx0:bx1], lm - np.array([bx0, by0], lm.dtype), opening, spread)
+    if patch is None:
+        return None
+    px0, py0, px1, py1 = patch.box
+    return Patch((px0 + bx0, py0 + by0, px1 + bx0, py1 + by0), patch.pixels, patch.mask)
+
+
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def _blas_threads() -> ThreadpoolController:
+    """The loaded BLAS libraries, found once: looking them up scans every loaded library, which cost
+    more than the small products it was limiting when done for each batch of frames."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -205,10 +237,12 @@ def split_weight(box, target: MouthTarget, geo: MouthGeometry) -> np.ndarray:
     Sharp between the mouth corners (the lips' own edge), widening into a soft blend beyond them where both
     halves hardly move, so no seam runs out across the cheeks. [shape=(h, w), float32]"""
     x0, y0, x1, y1 = box
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    pts = np.stack([xx, yy], -1)
-    along = (pts - geo.center) @ geo.u.astype(np.float32)
-    down = (pts - geo.center) @ geo.v.astype(np.float32)
+    # position along and down the mouth of every pixel, from one row and one column (it is linear in x, y)
+    xs = (np.arange(x0, x1, dtype=np.float64) - geo.center[0])[None, :]
+    ys = (np.arange(y0, y1, dtype=np.float64) - geo.center[1])[:, None]
+    u, v = geo.u.astype(np.float32).astype(np.float64), geo.v.astype(np.float32).astype(np.float64)
+    along = xs * u[0] + ys * u[1]
+    down = xs * v[0] + ys * v[1]
     mid = (target.inner_upper + target.inner_lower) / 2.0
     line = np.interp(along, *_sorted(geo.along(mid), geo.down(mid))).astype(np.float32)
     half = 0.5 * np.ptp(geo.along(mid))
@@ -237,7 +271,7 @@ def warp_field(target: MouthTarget, geo: MouthGeometry, lm: np.ndarray, box):
     grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
     sigma = 0.42 * geo.width
     window = below_nose_window(grid, lm, geo) * edge_window(grid, box)
-    halves = [rbf(grid, src, dst, sigma) * window[:, None]
+    halves = [rbf_on_grid(gx, gy, src, dst, sigma).reshape(-1, 2) * window[:, None]
               for src, dst in ((target.upper_src, target.upper_dst), (target.lower_src, target.lower_dst))]
     moving = np.maximum(*(np.hypot(h[:, 0], h[:, 1]) for h in halves)).reshape(len(gy), len(gx)) * 4.0 > 1 / 64
     if not moving.any():
@@ -245,9 +279,14 @@ def warp_field(target: MouthTarget, geo: MouthGeometry, lm: np.ndarray, box):
     rows, cols = np.nonzero(moving)
     sub = (x0 + max(cols.min() - 1, 0) * step, y0 + max(rows.min() - 1, 0) * step,
            min(x1, x0 + (cols.max() + 2) * step), min(y1, y0 + (rows.max() + 2) * step))
-    size = (len(gx) * step, len(gy) * step)
-    ox, oy = sub[0] - x0, sub[1] - y0
-    up, lo = (cv2.resize(h.reshape(len(gy), len(gx), 2).astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    # upsample only the grid cells around sub (one more each side: an exact x step resize then gives the
+    # same values there as upsampling the whole grid)
+    r0, r1 = max(rows.min() - 2, 0), min(rows.max() + 3, len(gy))
+    c0, c1 = max(cols.min() - 2, 0), min(cols.max() + 3, len(gx))
+    size = ((c1 - c0) * step, (r1 - r0) * step)
+    ox, oy = sub[0] - x0 - c0 * step, sub[1] - y0 - r0 * step
+    up, lo = (cv2.resize(h.reshape(len(gy), len(gx), 2)[r0:r1, c0:c1].astype(np.float32), size,
+                         interpolation=cv2.INTER_LINEAR)
               [oy: oy + sub[3] - sub[1], ox: ox + sub[2] - sub[0]] for h in halves)
     w = split_weight(sub, target, geo)[..., None]
     field = up + (lo - up) * w
@@ -265,10 +304,26 @@ def rbf(points: np.ndarray, src: np.ndarray, dst: np.ndarray, sigma: float) -> n
     disp = src - dst
     if not np.any(np.abs(disp) > 0.05):
         return np.zeros_like(points)
+    return np.exp(_sq_dist(points, dst) * (-0.5 / (sigma * sigma))) @ _rbf_weights(dst, disp, sigma)
+
+
+def rbf_on_grid(gx: np.ndarray, gy: np.ndarray, src: np.ndarray, dst: np.ndarray, sigma: float) -> np.ndarray:
+    """`rbf` at every point of the grid ``gx`` x ``gy`` (rows along y). A Gaussian of the distance is a
+    Gaussian of dx times one of dy, so the grid takes two small matrix products per axis of displacement
+    instead of one kernel value per grid point and control point. [shape=(len(gy), len(gx), 2)]"""
+    disp = src - dst
+    if not np.any(np.abs(disp) > 0.05):
+        return np.zeros((len(gy), len(gx), 2))
+    weights = _rbf_weights(dst, disp, sigma)
     inv = -0.5 / (sigma * sigma)
-    k = np.exp(_sq_dist(dst, dst) * inv)
-    weights = np.linalg.solve(k + 1e-3 * np.eye(len(dst)), disp)
-    return np.exp(_sq_dist(points, dst) * inv) @ weights
+    ex = np.exp(np.square(gx[:, None] - dst[None, :, 0]) * inv)      # (nx, J)
+    ey = np.exp(np.square(gy[:, None] - dst[None, :, 1]) * inv)      # (ny, J)
+    return np.stack([(ey * weights[:, c]) @ ex.T for c in (0, 1)], -1)
+
+
+def _rbf_weights(dst: np.ndarray, disp: np.ndarray, sigma: float) -> np.ndarray:
+    k = np.exp(_sq_dist(dst, dst) * (-0.5 / (sigma * sigma)))
+    return np.linalg.solve(k + 1e-3 * np.eye(len(dst)), disp)
 
 
 def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:
