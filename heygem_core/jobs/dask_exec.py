@@ -298,9 +298,11 @@ class DaskWorker(Worker):
             shutil.rmtree(path, ignore_errors=True)
         for path in self.ws.thumbnails.glob(f".{Path(flight.item.output).stem}.jpg.*.tmp"):
             path.unlink(missing_ok=True)
+        if self.client.status != "running":
+            return          # the scheduler is gone (or going): nothing to clear, and no call to wait on
         try:
             Event(f"{flight.key}-stop", client=self.client).clear()
-        except Exception:  # noqa: BLE001 - the scheduler is gone: nothing to clear
+        except Exception:  # noqa: BLE001 - the scheduler went away just now
             pass
 
     def _abandon(self) -> None:
@@ -308,11 +310,12 @@ class DaskWorker(Worker):
         from distributed import Event
 
         for flight in list(self._flights.values()):
-            try:
-                Event(f"{flight.key}-stop", client=self.client).set()
-                flight.future.cancel()
-            except Exception:  # noqa: BLE001 - the scheduler may be gone already
-                pass
+            if self.client.status == "running":
+                try:
+                    Event(f"{flight.key}-stop", client=self.client).set()
+                    flight.future.cancel()
+                except Exception:  # noqa: BLE001 - the scheduler went away just now
+                    pass
             self.store.finish_item(flight.item.id, INTERRUPTED,
                                    error="the worker was stopped while this item ran; it runs again")
             with log_context(flight.item.job_id, flight.item.id):
