@@ -45,7 +45,7 @@ def _spawn(*args: str, cwd: Path) -> subprocess.Popen:
 @pytest.fixture
 def cluster(tmp_path):
     """`dask scheduler` on a free port of 127.0.0.1 and two single-thread workers, w1 and w2 (no nanny: a
-    killed worker stays dead). Yields (address, {name: process})."""
+    killed worker stays dead). Yields (address, {"w1" | "w2" | "scheduler": process})."""
     with _cluster(tmp_path) as running:
         yield running
 
@@ -74,7 +74,7 @@ def _cluster(tmp_path, **extra):
             procs.append(workers[name])
         with Client(address, timeout=30) as client:
             client.wait_for_workers(2, timeout=60)
-        yield address, workers
+        yield address, {**workers, "scheduler": procs[0]}
     finally:
         for proc in reversed(procs):
             if proc.poll() is None:
@@ -229,6 +229,26 @@ def test_scheduler_out_of_reach_is_one_line_and_the_queue_stays(tmp_path, media,
              what="the background worker's error")
     os.waitpid(pid, 0)
     assert [i.status for i in ws.store.get_job(job_id).items] == ["queued", "queued"]
+
+
+def test_scheduler_lost_mid_run_ends_the_worker_and_requeues_its_items(tmp_path, media, cluster):
+    address, procs = cluster
+    ws = Workspace(tmp_path / "ws")
+    job_id = ws.store.submit(media["speech"], media["faces"], FAST)
+    proc = _heygem_worker(ws.root, address)
+    try:
+        wait_for(lambda: any(i.stage == "synthesis" for i in ws.store.get_job(job_id).items), 240, step=0.02,
+                 what="an item on the cluster")
+        os.kill(procs["scheduler"].pid, signal.SIGKILL)
+        _, err = proc.communicate(timeout=60)
+    finally:
+        _stop(proc)
+    assert proc.returncode == 2 and "Traceback" not in err, err
+    assert err.strip().splitlines()[-1] == (f"heygem: error: lost the Dask scheduler at {address}; unfinished "
+                                            f"items run again when a worker next starts"), err
+    states = [i.status for i in ws.store.get_job(job_id).items]
+    assert "interrupted" in states and set(states) <= {"interrupted", "queued", "done"}, states
+    assert worker_pid(ws.root) is None and not (ws.root / "cluster.json").exists()
 
 
 def test_bad_cluster_address_is_one_line(tmp_path):

@@ -15,17 +15,16 @@ claimed, so the queue stays as it was.
 from __future__ import annotations
 
 import collections
-import json
 import logging
 import os
 import secrets
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
-from ..errors import Cancelled, HeygemError
-from ..errors import WorkerBusy
+from ..errors import Cancelled, HeygemError, WorkerBusy
+from .cluster_file import CLUSTER_FILE, write_cluster_file
 from .lock import worker_pid
 from .logfile import log_context
 from .records import CANCELLED, DONE, FAILED, INTERRUPTED
@@ -37,7 +36,6 @@ log = logging.getLogger(__name__)
 LOCAL = "local:"
 WAIT_S = 0.05           # longest pause between looks at results, progress events and cancel flags
 CAPACITY_S = 1.0        # how often the cluster's size is asked again (workers come and go)
-CLUSTER_FILE = "cluster.json"   # in the workspace: where the dashboard finds the Dask dashboard
 
 
 class ClusterError(HeygemError):
@@ -55,7 +53,6 @@ class _Flight:
     started: float | None = None
     host: str | None = None
     stop_sent: bool = False
-    progress: list = field(default_factory=list)
 
 
 def connect(address: str, *, timeout: float | None = None):
@@ -131,10 +128,7 @@ class DaskWorker(Worker):
         services = self.client.scheduler_info().get("services", {})
         info = {"scheduler": self.client.scheduler.address, "pid": os.getpid(),
                 "dashboard": self.client.dashboard_link if "dashboard" in services else None}
-        path = self.ws.root / CLUSTER_FILE
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(info))
-        os.replace(tmp, path)
+        write_cluster_file(self.ws.root, info)
         self._wrote_cluster_file = True
 
     def _loop(self) -> None:
@@ -304,9 +298,11 @@ class DaskWorker(Worker):
             shutil.rmtree(path, ignore_errors=True)
         for path in self.ws.thumbnails.glob(f".{Path(flight.item.output).stem}.jpg.*.tmp"):
             path.unlink(missing_ok=True)
+        if self.client.status != "running":
+            return          # the scheduler is gone (or going): nothing to clear, and no call to wait on
         try:
             Event(f"{flight.key}-stop", client=self.client).clear()
-        except Exception:  # noqa: BLE001 - the scheduler is gone: nothing to clear
+        except Exception:  # noqa: BLE001 - the scheduler went away just now
             pass
 
     def _abandon(self) -> None:
@@ -314,11 +310,12 @@ class DaskWorker(Worker):
         from distributed import Event
 
         for flight in list(self._flights.values()):
-            try:
-                Event(f"{flight.key}-stop", client=self.client).set()
-                flight.future.cancel()
-            except Exception:  # noqa: BLE001 - the scheduler may be gone already
-                pass
+            if self.client.status == "running":
+                try:
+                    Event(f"{flight.key}-stop", client=self.client).set()
+                    flight.future.cancel()
+                except Exception:  # noqa: BLE001 - the scheduler went away just now
+                    pass
             self.store.finish_item(flight.item.id, INTERRUPTED,
                                    error="the worker was stopped while this item ran; it runs again")
             with log_context(flight.item.job_id, flight.item.id):
@@ -331,12 +328,3 @@ def _run_remote():
 
     return run_remote
 
-
-def read_cluster_file(root: str | Path) -> dict | None:
-    """What the workspace's Dask worker wrote about its cluster, if one runs now (None otherwise)."""
-    path = Path(root) / CLUSTER_FILE
-    try:
-        info = json.loads(path.read_text())
-    except (OSError, ValueError):
-        return None
-    return info if worker_pid(root) == info.get("pid") else None

@@ -17,7 +17,7 @@ from urllib.parse import quote
 import ipywidgets as w
 
 from ..errors import HeygemError, InputError, OptionsError
-from ..jobs.dask_exec import read_cluster_file
+from ..jobs.cluster_file import read_cluster_file
 from .cluster import cluster_html
 from .history import HistoryGallery
 from .i18n import LANGS, normalise_lang, tr
