@@ -11,7 +11,6 @@ size), which is what the server did before.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import tempfile
 import time

@@ -23,7 +23,7 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import composite
-from .media.audio import load_audio
+from .media.audio import AudioStream, load_audio
 from .engines import Engine, get_engine
 from .errors import Cancelled, InputError, NoFaceError
 from .media.files import check_file, check_output
@@ -102,7 +102,7 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
     t = time.perf_counter()
     if speech is None:
         speech = prepare_speech(audio)
-    sound = speech.memo("native_audio", lambda: load_audio(audio, sample_rate=None, mono=False))
+    sound = AudioStream(audio)      # the output's sound, decoded as the encoder reaches it, never held whole
 
     # 3. template
     info = probe_video(video, image_fps=options.image_fps)
@@ -140,9 +140,9 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
                                                  crf=options.crf, preset=options.preset,
                                                  audio_bitrate=options.audio_bitrate,
                                                  queue_size=frames_in_budget(info.width, info.height, 8)))
-        batch = max(1, options.batch_size if options.engine == "wav2lip" else 8)
+        batch = max(1, int(getattr(engine, "batch_size", 8)))
         # closed first on the way out, so the reader thread has stopped before the tracker is closed
-        batches = stack.enter_context(closing(_batches(FrameReader(info), order, face_of, batch, stop)))
+        batches = stack.enter_context(closing(_batches(FrameReader(info, planar=True), order, face_of, batch, stop)))
         for k0, frames, faces in batches:
             ks = list(range(k0, k0 + len(frames)))
             for frame, patch in zip(frames, engine.synthesize(frames, faces, ks)):

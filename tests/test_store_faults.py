@@ -13,7 +13,7 @@ import pytest
 
 from heygem_core.jobs import Workspace
 from heygem_core.jobs.doctor import check_workspace
-from heygem_core.jobs.storefile import StoreDamaged
+from heygem_core.errors import StoreDamaged
 from heygem_core.jobs.worker import Worker
 from heygem_core.options import LipSyncOptions
 

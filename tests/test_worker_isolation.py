@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from heygem_core.jobs import Workspace, worker_pid
-from heygem_core.jobs.executors import ChildProcess, ItemCrashed
+from heygem_core.errors import ItemCrashed
+from heygem_core.jobs.executors import ChildProcess
 from heygem_core.jobs.runner import run_item
 from heygem_core.jobs.worker import Worker
 from heygem_core.options import LipSyncOptions

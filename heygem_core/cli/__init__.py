@@ -17,7 +17,7 @@ import sys
 from ..errors import HeygemError
 
 # Sub-command modules, in the order `heygem --help` lists them.
-COMMANDS = ("generate", "score", "demo", "jobs", "serve", "batch", "weights", "doctor")
+COMMANDS = ("generate", "score", "demo", "jobs", "serve", "batch", "notebooks", "weights", "doctor")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -25,7 +25,7 @@ from pathlib import Path
 from ..errors import HeygemError
 from .lock import WorkerLock, worker_pid
 from .records import DONE
-from .storefile import StoreDamaged
+from ..errors import StoreDamaged
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)

@@ -25,30 +25,12 @@ from concurrent.futures import Future
 from multiprocessing.connection import wait as wait_ready
 from pathlib import Path
 
-from ..errors import HeygemError
+from ..errors import HeygemError, ItemCrashed, ItemError
 
 log = logging.getLogger(__name__)
 
 _interrupt = threading.Event()     # set in a child when its parent asks the running call to stop
 _PR_SET_PDEATHSIG = 1
-
-
-class ItemCrashed(HeygemError):
-    """The process running an item died (a signal or an exit) before it answered."""
-
-    def __init__(self, reason: str):
-        self.reason = reason
-        super().__init__(reason)
-
-    def __reduce__(self):
-        return type(self), (self.reason,)
-
-
-class ItemError(HeygemError):
-    """An error raised in the child that could not be sent back as itself; carries its one-line text."""
-
-    def __reduce__(self):
-        return type(self), tuple(self.args)
 
 
 class Inline:

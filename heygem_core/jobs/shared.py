@@ -7,36 +7,35 @@ process runs the items (the worker's child, or the worker itself when it runs th
 from __future__ import annotations
 
 import json
+import os
+import threading
 from typing import Callable
 
 from .logfile import log_context
 from .store import WorkItem
 from .workspace import Workspace
 
-_job_cache: tuple[tuple, dict] | None = None
+_held = threading.local()      # per thread: a Dask worker may run items of other jobs on its other threads
 
 
-def job_shared(item: WorkItem) -> dict:
-    """The decoded speech and the loaded engine of the current job, kept in this process while its items run.
+def job_shared(item: WorkItem, ws: Workspace) -> dict:
+    """``{"session": ...}``: the current job's `LipSyncSession` (speech decoded, engine loaded), kept in this
+    process (and thread) while its items run. Only one job's worth is kept: memory stays flat over a long
+    queue. The speech file's size and time are part of the key, so a file replaced in place is read again."""
+    from .runner import item_session
 
-    Only one job's worth is kept: memory stays flat over a long queue.
-    """
-    global _job_cache
-    from ..engines import get_engine
-    from ..options import LipSyncOptions
-    from ..pipeline import prepare_speech
-
-    key = (item.audio, json.dumps(item.options, sort_keys=True))
-    if _job_cache is None or _job_cache[0] != key:
-        _job_cache = None      # drop the previous job's before loading the next
-        options = LipSyncOptions.from_dict(item.options)
-        _job_cache = (key, {"speech": prepare_speech(item.audio), "engine": get_engine(options)})
-    return _job_cache[1]
+    stat = os.stat(item.audio)
+    key = (item.audio, stat.st_size, stat.st_mtime_ns, item.text, json.dumps(item.options, sort_keys=True))
+    held = getattr(_held, "job", None)
+    if held is None or held[0] != key:
+        _held.job = None       # let go of the previous job's before loading the next
+        _held.job = (key, {"session": item_session(item, ws)})
+    return _held.job[1]
 
 
 def run_logged(run_fn: Callable, item: WorkItem, ws: Workspace, on_progress, should_stop, *,
                share: bool = True):
     """``run_fn`` for one item in another process, its log lines tagged with the item (as in the worker)."""
     with log_context(item.job_id, item.id):
-        shared = job_shared(item) if share else {}
+        shared = job_shared(item, ws) if share else {}
         return run_fn(item, ws, on_progress, should_stop, **shared)

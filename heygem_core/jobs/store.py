@@ -18,16 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import HeygemError
+from ..errors import JobError
 from ..options import LipSyncOptions
-from ..names import output_stem
-from .storefile import StoreDamaged, StoreReadOnly, connect, connect_read_only, create_store
+from ..names import free_path, output_stem
+from ..errors import StoreDamaged, StoreReadOnly
+from .storefile import connect, connect_read_only, create_store
 from .records import (CANCELLED, DONE, FAILED, FINISHED, INTERRUPTED, PENDING, QUEUED, RUNNING, HistoryEntry,
                       ItemRecord, JobRecord, job_status)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2     # 2: jobs.text (the script of the speech), items.host (the machine that runs or ran it)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -35,7 +36,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     created    REAL NOT NULL,
     audio      TEXT NOT NULL,
     audio_name TEXT NOT NULL,
-    options    TEXT NOT NULL
+    options    TEXT NOT NULL,
+    text       TEXT
 );
 CREATE TABLE IF NOT EXISTS items (
     id         TEXT PRIMARY KEY,
@@ -59,16 +61,16 @@ CREATE TABLE IF NOT EXISTS items (
     started    REAL,
     finished   REAL,
     attempts   INTEGER NOT NULL DEFAULT 0,
-    stop       INTEGER NOT NULL DEFAULT 0
+    stop       INTEGER NOT NULL DEFAULT 0,
+    host       TEXT
 );
 CREATE INDEX IF NOT EXISTS items_job ON items(job_id, idx);
 CREATE INDEX IF NOT EXISTS items_status ON items(status);
 CREATE INDEX IF NOT EXISTS items_finished ON items(finished);
 """
+# Columns added after a store was first made: added in place when an older store is opened.
+_ADDED_COLUMNS = {"jobs": {"text": "TEXT"}, "items": {"host": "TEXT"}}
 
-
-class JobError(HeygemError):
-    """A job or item named by the caller does not exist or cannot be changed now."""
 
 
 @dataclass(frozen=True)
@@ -85,6 +87,7 @@ class WorkItem:
     options: dict
     output: str
     attempts: int
+    text: str | None = None      # the script of the speech, when the user gave it
 
 
 def _use_wal(con: sqlite3.Connection, patience_s: float = 30.0) -> None:
@@ -146,7 +149,7 @@ class JobStore:
                 raise StoreDamaged(self.path, "the job store is empty (0 bytes)")
         con = self._con()
         if self.read_only:
-            if con.execute("PRAGMA user_version").fetchone()[0] != SCHEMA_VERSION:
+            if not 1 <= con.execute("PRAGMA user_version").fetchone()[0] <= SCHEMA_VERSION:
                 raise StoreDamaged(self.path, "holds no job store")
             return
         _use_wal(con)
@@ -154,6 +157,11 @@ class JobStore:
             return
         with self._write() as tx:
             tx.executescript_in_tx(_SCHEMA)
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {r["name"] for r in tx.execute(f"PRAGMA table_info({table})").fetchall()}
+                for name, kind in columns.items():
+                    if name not in have:
+                        tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
             tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -188,8 +196,8 @@ class JobStore:
 
     # -- submitting ---------------------------------------------------------------------------------------
     def submit(self, audio: str | Path, videos: Iterable[str | Path],
-               options: LipSyncOptions | dict | None = None) -> str:
-        """Queue one audio + N videos with ``options``; returns the new job's id.
+               options: LipSyncOptions | dict | None = None, *, text: str | None = None) -> str:
+        """Queue one audio + N videos with ``options`` (and the speech's script ``text``); returns the job's id.
 
         Raises ``InputError`` naming the first file that does not exist or holds no audio / video stream.
         """
@@ -207,8 +215,9 @@ class JobStore:
         now = time.time()
         with self._write() as tx:
             job_id = self._new_id(tx)
-            tx.execute("INSERT INTO jobs (id, created, audio, audio_name, options) VALUES (?, ?, ?, ?, ?)",
-                       (job_id, now, self._rel(audio), audio.name, json.dumps(options.to_dict())))
+            tx.execute("INSERT INTO jobs (id, created, audio, audio_name, options, text) VALUES (?, ?, ?, ?, ?, ?)",
+                       (job_id, now, self._rel(audio), audio.name, json.dumps(options.to_dict()),
+                        (text or "").strip() or None))
             tx.executemany(
                 "INSERT INTO items (id, job_id, idx, video, video_name, status) VALUES (?, ?, ?, ?, ?, ?)",
                 [(f"{job_id}-{i + 1}", job_id, i, self._rel(v), v.name, QUEUED) for i, v in enumerate(videos)])
@@ -276,7 +285,7 @@ class JobStore:
                              thumbnail=self._abs(r["thumbnail"]), duration=r["duration"],
                              audio_name=r["audio_name"], video_name=r["video_name"], engine=r["engine"],
                              options=json.loads(r["job_options"]), score=_json(r["score"]),
-                             created=r["finished"]) for r in rows]
+                             created=r["finished"], host=r["host"]) for r in rows]
 
     def _jobs(self, rows) -> list[JobRecord]:
         if not rows:
@@ -308,7 +317,7 @@ class JobStore:
             output=self._abs(r["output"]) if r["status"] == DONE else None,
             thumbnail=self._abs(r["thumbnail"]), duration=r["duration"], engine=r["engine"],
             score=_json(r["score"]), result=_json(r["result"]), started=r["started"], finished=r["finished"],
-            attempts=r["attempts"])
+            attempts=r["attempts"], host=r["host"])
 
     # -- cancelling and deleting --------------------------------------------------------------------------
     def cancel(self, job_id: str) -> None:
@@ -416,7 +425,7 @@ class JobStore:
         """Mark the next waiting item running and return it (interrupted items first, then job order)."""
         with self._write() as tx:
             r = tx.execute(
-                "SELECT i.*, j.audio, j.audio_name, j.options FROM items i JOIN jobs j ON j.id = i.job_id "
+                "SELECT i.*, j.audio, j.audio_name, j.options, j.text FROM items i JOIN jobs j ON j.id = i.job_id "
                 "WHERE i.status IN (?, ?) ORDER BY i.status = ? DESC, j.seq, i.idx LIMIT 1",
                 (*PENDING, INTERRUPTED)).fetchone()
             if r is None:
@@ -424,27 +433,27 @@ class JobStore:
             output = r["output"] or self._rel(self._claim_output(tx, r["video_name"], r["audio_name"]))
             tx.execute("UPDATE items SET status = ?, started = ?, finished = NULL, stage = NULL, done = 0, "
                        "total = 0, percent = 0, eta_s = NULL, error = NULL, output = ?, "
-                       "attempts = attempts + 1, stop = 0 WHERE id = ?", (RUNNING, time.time(), output, r["id"]))
+                       "attempts = attempts + 1, stop = 0, host = NULL WHERE id = ?", (RUNNING, time.time(), output, r["id"]))
         return WorkItem(id=r["id"], job_id=r["job_id"], index=r["idx"], audio=self._abs(r["audio"]),
                         video=self._abs(r["video"]), audio_name=r["audio_name"], video_name=r["video_name"],
-                        options=json.loads(r["options"]), output=self._abs(output), attempts=r["attempts"] + 1)
+                        options=json.loads(r["options"]), output=self._abs(output), attempts=r["attempts"] + 1,
+                        text=r["text"])
 
     def _claim_output(self, tx, video_name: str, audio_name: str) -> Path:
         """``outputs/<video>__<audio>.mp4``, with ``-2``, ``-3``… when that name is taken on disk or by a record."""
-        stem = output_stem(video_name, audio_name)
-        out_dir = self.root / "outputs"
-        for n in range(1, 100_000):
-            path = out_dir / (f"{stem}.mp4" if n == 1 else f"{stem}-{n}.mp4")
-            taken = tx.execute("SELECT 1 FROM items WHERE output = ?", (self._rel(path),)).fetchone()
-            if not taken and not path.exists():
-                return path
-        raise JobError(f"no free output name for {stem}")  # pragma: no cover
+        return free_path(self.root / "outputs", output_stem(video_name, audio_name), taken=lambda path: bool(
+            tx.execute("SELECT 1 FROM items WHERE output = ?", (self._rel(path),)).fetchone()))
 
     def set_progress(self, item_id: str, stage: str, done: int, total: int, percent: float,
                      eta_s: float | None) -> None:
         with self._write() as tx:
             tx.execute("UPDATE items SET stage = ?, done = ?, total = ?, percent = ?, eta_s = ? "
                        "WHERE id = ? AND status = ?", (stage, done, total, percent, eta_s, item_id, RUNNING))
+
+    def set_host(self, item_id: str, host: str) -> None:
+        """Record the machine (and cluster worker) that runs the item."""
+        with self._write() as tx:
+            tx.execute("UPDATE items SET host = ? WHERE id = ? AND status = ?", (host, item_id, RUNNING))
 
     def data_version(self) -> int:
         """Changes whenever another connection commits: a cheap "is there news?" check for polling."""

@@ -14,37 +14,9 @@ import threading
 from pathlib import Path
 from urllib.parse import quote
 
-from ..errors import HeygemError
+from ..errors import StoreDamaged, StoreReadOnly
 
 log = logging.getLogger(__name__)
-
-
-class StoreDamaged(HeygemError):
-    """``jobs.sqlite`` is not a readable job store (empty, damaged, or some other file). It is never replaced
-    silently: ``heygem doctor`` keeps it aside and rebuilds the store from the outputs on disk."""
-
-    exit_code = 1       # a fault, not a mistake in the command
-
-    def __init__(self, path: str | Path, reason: str):
-        self.path, self.reason = str(path), reason
-        root = Path(path).parent
-        super().__init__(f"{path}: {reason}; `heygem doctor --root-path {root}` checks it and rebuilds it from "
-                         f"outputs/ (the damaged file is kept)")
-
-    def __reduce__(self):
-        return type(self), (self.path, self.reason)
-
-
-class StoreReadOnly(HeygemError):
-    """The workspace cannot be written: reading works (a snapshot), recording anything does not."""
-
-    def __init__(self, path: str | Path):
-        self.path = str(path)
-        super().__init__(f"{path}: the workspace is read-only; jobs and history can be read, nothing can be "
-                         f"queued, changed or deleted")
-
-    def __reduce__(self):
-        return type(self), (self.path,)
 
 
 _DAMAGE = ("malformed", "not a database", "encrypted", "corrupt", "disk i/o error")

@@ -12,7 +12,6 @@ supervises (see `executors`): an item that crashes its process is that item's fa
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import resource
@@ -25,9 +24,10 @@ from concurrent.futures import TimeoutError as StillRunning
 from pathlib import Path
 from typing import Callable
 
-from ..errors import Cancelled, HeygemError
-from .executors import ChildProcess, Inline, Interruptible, ItemCrashed
-from .lock import WorkerBusy, WorkerLock, worker_pid
+from ..errors import Cancelled, HeygemError, WorkerBusy
+from ..errors import ItemCrashed
+from .executors import ChildProcess, Inline, Interruptible
+from .lock import WorkerLock, worker_pid
 from .logfile import configure_log, log_context
 from .memory import MemoryKeeper
 from .records import CANCELLED, DONE, FAILED, INTERRUPTED
@@ -50,8 +50,8 @@ class Worker:
     ``executor`` (see `executors`) has ``submit(fn, *args, **kwargs) -> future``: the default runs each
     item in a child process the worker supervises (`ChildProcess`), so a crash of one item is that item's
     failure, not the queue's; `Inline` runs it in this process; a ``concurrent.futures`` or
-    ``dask.distributed`` client fits too. ``run`` is the item runner. ``share``: keep the job's decoded
-    speech and loaded engine for each of its items (turn off for an executor on other machines, where each
+    ``dask.distributed`` client fits too. ``run`` is the item runner. ``share``: keep the job's `LipSyncSession`
+    (decoded speech, loaded engine) for each of its items (turn off for an executor on other machines, where each
     item loads its own). ``max_attempts``: runs of an item whose process crashed before it is failed.
     """
 
@@ -172,7 +172,7 @@ class Worker:
         try:
             if isinstance(self.executor, Inline):
                 should_stop = lambda: self._stopping.is_set() or stop_check()  # noqa: E731
-                shared = job_shared(item) if self.share else {}
+                shared = job_shared(item, self.ws) if self.share else {}
                 future = self.executor.submit(self.run_fn, item, self.ws, progress, should_stop, **shared)
             else:   # the hooks travel to the other process and read the store (and an interrupt) there
                 future = self.executor.submit(run_logged, self.run_fn, item, self.ws, progress,
@@ -256,7 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit quietly (status 0) when another worker already runs")
     args = parser.parse_args(argv)
     try:
-        return serve_forever(args.root_path, idle_exit=args.idle_exit, if_free=args.if_free)
+        return serve_forever(args.root_path, idle_exit=args.idle_exit, if_free=args.if_free, dask=args.dask)
     except HeygemError as exc:
         print(f"heygem: error: {exc}", file=sys.stderr)
         return getattr(exc, "exit_code", 2)
@@ -266,12 +266,16 @@ def add_worker_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root-path", default="workspace", metavar="DIR", help="workspace folder")
     parser.add_argument("--idle-exit", type=float, default=None, metavar="S",
                         help="leave after S seconds with an empty queue (default: never)")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="run the items on the Dask cluster at ADDRESS (tcp://host:8786), or on a local "
+                             "one of N worker processes (local:N)")
 
 
-def serve_forever(root: str | Path, *, idle_exit: float | None = None, if_free: bool = False) -> int:
+def serve_forever(root: str | Path, *, idle_exit: float | None = None, if_free: bool = False,
+                  dask: str | None = None) -> int:
     ws = Workspace(root)
     configure_log(ws)
-    worker = Worker(ws.root, idle_exit=idle_exit)
+    worker = make_worker(ws.root, idle_exit=idle_exit, dask=dask)
     try:
         worker.run()
     except WorkerBusy as exc:
@@ -280,6 +284,15 @@ def serve_forever(root: str | Path, *, idle_exit: float | None = None, if_free: 
             return 0
         raise
     return 0
+
+
+def make_worker(root: str | Path, *, idle_exit: float | None = None, dask: str | None = None) -> Worker:
+    """The workspace's worker: items run here, or on the Dask cluster at ``dask`` (see ``dask_exec``)."""
+    if dask:
+        from .dask_exec import DaskWorker
+
+        return DaskWorker(root, address=dask, idle_exit=idle_exit)
+    return Worker(root, idle_exit=idle_exit)
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through subprocess tests

@@ -20,6 +20,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..resources import dashboard_notebook
+
 
 log = logging.getLogger(__name__)
 
@@ -88,23 +90,6 @@ def resolve_token(ip: str, token: str | None) -> str:
     return secrets.token_urlsafe(24)
 
 
-def notebook_source() -> Path | None:
-    """`dashboards/heygem.ipynb` next to the package (source tree or editable install), if present."""
-    candidate = Path(__file__).resolve().parents[2] / "dashboards" / NOTEBOOK_NAME
-    return candidate if candidate.is_file() else None
-
-
-def notebook_json() -> dict:
-    """The dashboard notebook: one cell that builds the app (used when the source tree is not at hand)."""
-    return {
-        "cells": [{"cell_type": "code", "execution_count": None, "id": "app", "metadata": {}, "outputs": [],
-                   "source": ["from heygem_core.ui import app\n", "\n", "app()"]}],
-        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                     "language_info": {"name": "python"}, "title": "HeyGem Workbench"},
-        "nbformat": 4, "nbformat_minor": 5,
-    }
-
-
 def prepare_app_dir(root: Path, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> Path:
     """Write the notebook and the page template into ``<root>/.app/``; return the notebook's path."""
     root = Path(root).resolve()
@@ -112,9 +97,7 @@ def prepare_app_dir(root: Path, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) ->
     app_dir.mkdir(parents=True, exist_ok=True)
     for name in ("outputs", "thumbnails", "outputs/exports"):
         (root / name).mkdir(parents=True, exist_ok=True)
-    source = notebook_source()
-    _write_if_changed(app_dir / NOTEBOOK_NAME,
-                      source.read_text(encoding="utf-8") if source else json.dumps(notebook_json(), indent=1))
+    _write_if_changed(app_dir / NOTEBOOK_NAME, dashboard_notebook().read_text(encoding="utf-8"))
     template = app_dir / "share" / "voila" / "templates" / TEMPLATE_NAME
     template.mkdir(parents=True, exist_ok=True)
     _write_if_changed(template / "conf.json", json.dumps({"base_template": "lab"}))
@@ -155,11 +138,6 @@ def kernel_environment(settings: ServeSettings) -> dict[str, str]:
     """Variables the dashboard kernels need, added to this process's environment before Voilà starts."""
     env = {ENV_ROOT: str(Path(settings.root).resolve()), ENV_LANG: settings.lang,
            ENV_MAX_UPLOAD: str(settings.max_upload_mb)}
-    # Kernels are new interpreters: make sure they import this very package, also from a source checkout.
-    package_parent = str(Path(__file__).resolve().parents[2])
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if package_parent not in paths:
-        env["PYTHONPATH"] = os.pathsep.join([package_parent, *paths])
     return env
 
 
