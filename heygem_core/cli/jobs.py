@@ -133,6 +133,7 @@ def wait_with_progress(store, job_id: str, poll_s: float = 0.25, stream=None):
                 bar = bars.get(item.id)
                 if bar is None:
                     bar = bars[item.id] = tqdm(total=100, position=item.index, file=stream, leave=True,
+                                               disable=None,   # no bars when stderr is not a terminal
                                                desc=f"[{item.index + 1}/{job.n_items}] {item.video_name[:30]}",
                                                bar_format="{desc} {bar} {n:3.0f}% {postfix}")
                 percent = 100.0 if item.status == DONE else item.percent
