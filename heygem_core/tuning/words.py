@@ -1,0 +1,60 @@
+"""The tuning notebook's words, in Chinese and English (the options' own labels and help are in ui.i18n)."""
+from __future__ import annotations
+
+TEXT: dict[str, tuple[str, str]] = {
+    "media": ("素材", "Media"),
+    "speech": ("语音", "Speech"),
+    "speech_tip": ("驱动口型的语音：上传的文件、给定的文件或内置示例。", "The speech that drives the mouth: an upload, a given file or the built-in example."),
+    "face": ("人物视频", "Face video"),
+    "face_tip": ("要让其开口说话的视频或照片。", "The video or photo whose face is made to speak."),
+    "upload": ("上传", "Upload"),
+    "upload_tip": ("上传语音、视频或照片（保存在工作区 uploads/ 中）。", "Upload speech, videos or photos (kept in the workspace's uploads/)."),
+    "options": ("参数", "Options"),
+    "preview": ("预览", "Preview"),
+    "seconds": ("预览时长 (秒)", "Length (s)"),
+    "seconds_tip": ("预览渲染的时长。", "How much of the result a preview renders."),
+    "lively": ("自动选段", "Lively stretch"),
+    "lively_tip": ("从语音有响有停的一段开始。", "Start where the speech has both loud and quiet moments."),
+    "from": ("起始帧", "From frame"),
+    "from_tip": ("预览从完整结果的第几帧开始（上限为还能渲染完整预览的最后一帧）。", "The full result's frame the preview starts at (up to the last one a whole preview fits after)."),
+    "auto": ("松开滑块即预览", "Preview on change"),
+    "auto_tip": ("参数改变后自动渲染预览。", "Render a preview shortly after an option changes."),
+    "render": ("预览", "Preview"),
+    "render_tip": ("用当前参数渲染预览（与完整渲染相同的流程）。", "Render a preview with the current options (the full render's pipeline)."),
+    "history": ("之前的预览", "Earlier previews"),
+    "history_tip": ("再次查看之前的预览及其参数。", "Show an earlier preview again, with its options."),
+    "frame": ("帧", "Frame"),
+    "frame_tip": ("完整结果中的帧号：下方的频谱和人脸显示这一帧。", "A frame of the full result: the spectrogram and face below show it."),
+    "at_frame": ("某一帧的语音与人脸", "Speech and face at one frame"),
+    "sync": ("同步：嘴部张开程度与语音响度", "Sync: mouth opening over speech loudness"),
+    "sets": ("参数集", "Parameter sets"),
+    "name": ("名称", "Name"),
+    "name_tip": ("保存或重命名用的名称（字母、数字、_ - .）。", "A name to save or rename to (letters, digits, _ - .)."),
+    "save": ("保存", "Save"),
+    "save_tip": ("把当前参数保存为用户参数集。", "Save the current options as one of your parameter sets."),
+    "replace": ("替换“{name}”？", "Replace '{name}'?"),
+    "pick": ("参数集", "Set"),
+    "pick_tip": ("内置参数集与用户参数集（不含批处理文件）。", "Shipped and your own parameter sets (batch files are not listed)."),
+    "load": ("载入", "Load"),
+    "load_tip": ("把所选参数集载入上方的参数。", "Put the chosen set's options into the controls above."),
+    "delete": ("删除", "Delete"),
+    "delete_tip": ("删除所选的用户参数集（内置参数集不能删除）。", "Delete the chosen set of yours (shipped sets cannot be)."),
+    "confirm_delete": ("确认删除“{name}”？", "Delete '{name}'?"),
+    "rename": ("重命名", "Rename"),
+    "rename_tip": ("把所选的用户参数集改为上方的名称。", "Rename the chosen set of yours to the name above."),
+    "rendering": ("正在渲染 …", "Rendering …"),
+    "busy": ("正在渲染，请稍候。", "Already rendering; one moment."),
+    "stale": ("设置已改变：请按“预览”。", "Settings changed: press Preview."),
+    "saved": ("已保存 {path}", "Saved {path}"),
+    "loaded": ("已载入 {path}", "Loaded {path}"),
+    "deleted": ("已删除 {path}", "Deleted {path}"),
+    "renamed": ("已重命名为 {path}", "Renamed to {path}"),
+    "uploaded": ("已上传 {names}", "Uploaded {names}"),
+    "folder": ("用户参数集保存在 {folder}", "Your sets are saved in {folder}"),
+}
+
+
+def tr(key: str, lang: str, **values) -> str:
+    zh, en = TEXT[key]
+    text = zh if lang == "zh" else en
+    return text.format(**values) if values else text
