@@ -61,37 +61,37 @@ def test_parameter_sets_from_the_app_ask_before_replacing_and_deleting(tmp_path,
 
     audio, photo = talk_and_photo
     app = TuningApp(audio, photo, workspace=tmp_path / "ws")
-    assert [label for label, _ in app.params_pick.options] == ["ads (shipped)", "default (shipped)",
+    assert [label for label, _ in app.sets.pick.options] == ["ads (shipped)", "default (shipped)",
                                                                "news (shipped)"]
     app.panel.inputs["teeth"].value = 0.2
-    app.params_name.value = "soft"
-    app.save_button.click()
+    app.sets.name.value = "soft"
+    app.sets.save_button.click()
     saved = user_params / "soft.yaml"
-    assert saved.exists() and app.params_pick.value == "soft"
+    assert saved.exists() and app.sets.pick.value == "soft"
     assert sets.tuned_on(saved) == {"speech": str(audio), "face": str(photo)}
 
     app.panel.inputs["teeth"].value = 0.4
-    app.save_button.click()                                  # exists: asks first
-    assert "confirm" in app.params_message.value and app.save_button.description == "Replace 'soft'?"
+    app.sets.save_button.click()                                  # exists: asks first
+    assert "confirm" in app.sets.message.value and app.sets.save_button.description == "Replace 'soft'?"
     assert sets.load_params("soft").teeth == 0.2
-    app.save_button.click()                                  # confirmed
-    assert sets.load_params("soft").teeth == 0.4 and app.save_button.description == "Save"
+    app.sets.save_button.click()                                  # confirmed
+    assert sets.load_params("soft").teeth == 0.4 and app.sets.save_button.description == "Save"
 
-    app.params_name.value = "news"
-    app.save_button.click()
-    assert "shipped" in app.params_message.value
-    app.params_name.value = "../x"
-    app.save_button.click()
-    assert "name" in app.params_message.value and not (user_params.parent / "x.yaml").exists()
+    app.sets.name.value = "news"
+    app.sets.save_button.click()
+    assert "shipped" in app.sets.message.value
+    app.sets.name.value = "../x"
+    app.sets.save_button.click()
+    assert "name" in app.sets.message.value and not (user_params.parent / "x.yaml").exists()
 
     app.panel.reset_button.click()
-    app.params_pick.value = "soft"
-    app.load_button.click()
+    app.sets.pick.value = "soft"
+    app.sets.load_button.click()
     assert app.options == LipSyncOptions(teeth=0.4)
-    app.delete_button.click()
-    assert saved.exists() and app.delete_button.description == "Delete 'soft'?"
-    app.delete_button.click()
-    assert not saved.exists() and "soft" not in [v for _, v in app.params_pick.options]
+    app.sets.delete_button.click()
+    assert saved.exists() and app.sets.delete_button.description == "Delete 'soft'?"
+    app.sets.delete_button.click()
+    assert not saved.exists() and "soft" not in [v for _, v in app.sets.pick.options]
 
 
 def test_the_app_previews_a_chosen_moment_and_shows_its_pictures(tmp_path, talk_and_photo):

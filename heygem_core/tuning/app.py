@@ -18,11 +18,11 @@ from typing import Callable
 
 import ipywidgets as W
 
-from . import params as sets
 from .session import Preview, TuningSession
+from .sets_panel import SetsPanel, error_html, note
 from .words import tr
 from .. import plots, project
-from ..errors import HeygemError, InputError, OptionsError, ParamsExist
+from ..errors import HeygemError, InputError, OptionsError
 from ..media.files import IMAGE_EXTS, SOUND_EXTS, VIDEO_EXTS
 from ..options import LipSyncOptions
 from ..ui.options_panel import OptionsPanel
@@ -32,11 +32,6 @@ log = logging.getLogger(__name__)
 MEDIA_EXTS = SOUND_EXTS + VIDEO_EXTS + IMAGE_EXTS
 DEBOUNCE_S = 0.6
 _STYLE = {"description_width": "8em"}
-
-
-def _error(exc: Exception) -> str:
-    text = str(exc) if isinstance(exc, HeygemError) else f"{type(exc).__name__}: {exc}"
-    return f"<span style='color:#b00020'>{text}</span>"
 
 
 class TuningApp:
@@ -65,7 +60,6 @@ class TuningApp:
         self._thread: threading.Thread | None = None
         self._timer: threading.Timer | None = None
         self._showing = False       # set while the app moves its own controls
-        self._confirm: tuple[str, str] | None = None      # (action, name) awaiting a second click
 
         def control(cls, key, **kw):
             return cls(description=tr(key, lang), tooltip=tr(f"{key}_tip", lang), style=_STYLE, **kw)
@@ -84,30 +78,24 @@ class TuningApp:
                                      indent=False, layout=W.Layout(width="12em"))
         self.start = control(W.IntSlider, "from", value=0, min=0, max=0, continuous_update=False, disabled=True,
                              layout=W.Layout(width="26em"))
-        self.start_time = W.HTML()
+        self.start_time = note()
         self.auto = W.Checkbox(value=False, description=tr("auto", lang), tooltip=tr("auto_tip", lang),
                                indent=False, layout=W.Layout(width="14em"))
         self.render_button = W.Button(description=tr("render", lang), tooltip=tr("render_tip", lang),
                                       button_style="primary", icon="play")
-        self.progress = W.FloatProgress(value=0, min=0, max=1, layout=W.Layout(width="14em", visibility="hidden"))
-        self.status = W.HTML()
+        self.progress = W.FloatProgress(value=0, min=0, max=1, tooltip="",
+                                        layout=W.Layout(width="14em", visibility="hidden"))
+        self.status = note()
         self.history = control(W.Dropdown, "history", options=[], layout=W.Layout(width="36em"))
 
         self.video = W.Video(format="mp4", autoplay=True, loop=True, controls=True, layout=W.Layout(width="360px"))
         self.stills = W.Image(format="png")
         self.frame = control(W.IntSlider, "frame", value=0, min=0, max=0, continuous_update=False,
                              layout=W.Layout(width="36em"))
-        self.frame_label = W.HTML()
+        self.frame_label = note()
         self.mel, self.face, self.sync = W.Image(format="png"), W.Image(format="png"), W.Image(format="png")
 
-        self.params_name = control(W.Text, "name", placeholder="mine", layout=W.Layout(width="22em"))
-        self.save_button = W.Button(description=tr("save", lang), tooltip=tr("save_tip", lang), icon="save")
-        self.params_pick = control(W.Dropdown, "pick", layout=W.Layout(width="22em"))
-        self.load_button = W.Button(description=tr("load", lang), tooltip=tr("load_tip", lang), icon="folder-open")
-        self.delete_button = W.Button(description=tr("delete", lang), tooltip=tr("delete_tip", lang), icon="trash")
-        self.rename_button = W.Button(description=tr("rename", lang), tooltip=tr("rename_tip", lang), icon="i-cursor")
-        self.params_message = W.HTML()
-        self._refresh_params()
+        self.sets = SetsPanel(self.panel, self.params_dir, self._tuned_on, lang, style=_STYLE)
 
         # wiring
         self.audio_pick.observe(self._media_changed, names="value")
@@ -120,17 +108,9 @@ class TuningApp:
         self.render_button.on_click(lambda _: self.render_in_background())
         self.frame.observe(self._frame_moved, names="value")
         self.history.observe(self._history_picked, names="value")
-        self.save_button.on_click(lambda _: self._safely(self.save, self.params_name.value, show=self.params_message))
-        self.load_button.on_click(lambda _: self._safely(self.load, self.params_pick.value, show=self.params_message))
-        self.delete_button.on_click(lambda _: self._safely(self.delete, self.params_pick.value,
-                                                           show=self.params_message))
-        self.rename_button.on_click(lambda _: self._safely(self.rename, self.params_pick.value,
-                                                           self.params_name.value, show=self.params_message))
-        for w in (self.params_name, self.params_pick):
-            w.observe(lambda _: self._unconfirm(), names="value")
 
         def heading(key):
-            return W.HTML(f"<h4 style='margin:0.6em 0 0.2em'>{tr(key, lang)}</h4>")
+            return note(f"<h4 style='margin:0.6em 0 0.2em'>{tr(key, lang)}</h4>")
 
         self.widget = W.VBox([
             heading("media"), W.HBox([W.VBox([self.audio_pick, self.video_pick]), self.upload]),
@@ -140,8 +120,7 @@ class TuningApp:
             W.HBox([self.video, self.stills]),
             heading("at_frame"), W.HBox([self.frame, self.frame_label]), W.HBox([self.mel, self.face]),
             heading("sync"), self.sync,
-            heading("sets"), W.HBox([self.params_name, self.save_button, self.rename_button]),
-            W.HBox([self.params_pick, self.load_button, self.delete_button]), self.params_message,
+            heading("sets"), self.sets.widget,
         ])
         self._update_bounds()
         if start is not None:
@@ -248,76 +227,28 @@ class TuningApp:
 
     # -- parameter sets
     def save(self, name: str, replace: bool = False) -> Path:
-        """Save the current options as the user's set ``name``; a second click confirms replacing one."""
-        confirmed = replace or self._confirm == ("save", name)
-        self._unconfirm()
+        """Save the current options as the user's set ``name`` (``ParamsExist`` unless new or ``replace``)."""
+        return self.sets.save(name, replace)
+
+    def load(self, name: str) -> LipSyncOptions:
+        return self.sets.load(name)
+
+    def _tuned_on(self) -> dict:
         media = {"speech": self.audio_pick.value, "face": self.video_pick.value}
         if self.preview is not None:
             media["from"] = f"frame {self.preview.start_frame} ({self.preview.start:.2f} s)"
-        try:
-            path = sets.save_params(self.options, name, self.params_dir, replace=confirmed, media=media)
-        except ParamsExist:
-            self._ask("save", name, self.save_button, tr("replace", self.lang, name=name))
-            raise
-        self._refresh_params(select=path.stem)
-        self.params_message.value = tr("saved", self.lang, path=path)
-        return path
-
-    def load(self, name: str) -> LipSyncOptions:
-        """Put the set ``name`` (shipped, the user's, or a file) into the controls and return its options."""
-        if not name:
-            raise OptionsError("name", "choose a parameter set to load")
-        found = sets.find_params(name, self.params_dir)
-        options = LipSyncOptions.from_yaml(found.path)
-        self.panel.set_options(options)
-        self.params_message.value = tr("loaded", self.lang, path=found.path)
-        return options
-
-    def delete(self, name: str, confirmed: bool = False) -> Path | None:
-        """Delete the user's set ``name`` on the second click (or with ``confirmed``)."""
-        if not (confirmed or self._confirm == ("delete", name)):
-            sets.find_params(name, self.params_dir)
-            self._ask("delete", name, self.delete_button, tr("confirm_delete", self.lang, name=name))
-            return None
-        self._unconfirm()
-        path = sets.delete_params(name, self.params_dir)
-        self._refresh_params()
-        self.params_message.value = tr("deleted", self.lang, path=path)
-        return path
-
-    def rename(self, name: str, new: str) -> Path:
-        path = sets.rename_params(name, new, self.params_dir)
-        self._refresh_params(select=path.stem)
-        self.params_message.value = tr("renamed", self.lang, path=path)
-        return path
-
-    def _ask(self, action: str, name: str, button: W.Button, question: str) -> None:
-        self._confirm = (action, name)
-        button.description, button.button_style = question, "warning"
-
-    def _unconfirm(self) -> None:
-        self._confirm = None
-        for button, key in ((self.save_button, "save"), (self.delete_button, "delete")):
-            button.description, button.button_style = tr(key, self.lang), ""
-
-    def _refresh_params(self, select: str | None = None) -> None:
-        found = sets.list_params(self.params_dir)
-        self.params_pick.options = [(s.label, s.name) for s in found]
-        if select in {s.name for s in found}:
-            self.params_pick.value = select
+        return media
 
     # -- wiring
-    def _safely(self, action, *args, show: W.HTML | None = None):
-        """Run an action; show an error in the status line (or ``show``) instead of a traceback."""
-        show = show or self.status
+    def _safely(self, action, *args):
+        """Run an action; show an error in the status line instead of a traceback."""
+        show = self.status
         try:
             return action(*args)
-        except ParamsExist as exc:
-            show.value = f"<span style='color:#9a5b00'>{exc}</span>"
         except Exception as exc:  # noqa: BLE001 - a callback's exception would only reach the log console
             if not isinstance(exc, HeygemError):
                 log.exception("tuning action failed")
-            show.value = _error(exc)
+            show.value = error_html(exc)
         return None
 
     def _inputs_changed(self, _change) -> None:
@@ -397,7 +328,7 @@ class TuningApp:
             try:
                 saved.append(self.store_upload(item["name"], item["content"]))
             except HeygemError as exc:
-                self.status.value = _error(exc)
+                self.status.value = error_html(exc)
         if change["new"]:
             self.upload.value = ()      # so that the same file can be uploaded again
         if not saved:

@@ -21,7 +21,7 @@ TEXT: dict[str, tuple[str, str]] = {
     "auto_tip": ("参数改变后自动渲染预览。", "Render a preview shortly after an option changes."),
     "render": ("预览", "Preview"),
     "render_tip": ("用当前参数渲染预览（与完整渲染相同的流程）。", "Render a preview with the current options (the full render's pipeline)."),
-    "history": ("之前的预览", "Earlier previews"),
+    "history": ("历史预览", "History"),
     "history_tip": ("再次查看之前的预览及其参数。", "Show an earlier preview again, with its options."),
     "frame": ("帧", "Frame"),
     "frame_tip": ("完整结果中的帧号：下方的频谱和人脸显示这一帧。", "A frame of the full result: the spectrogram and face below show it."),

@@ -71,7 +71,7 @@ class OptionsPanel:
         self.reset_button = w.Button(icon="undo", layout=w.Layout(width="auto"))
         self.reset_button.add_class("hg-quiet")
         self.reset_button.on_click(lambda _: self.set_options(LipSyncOptions()))
-        self.message = w.HTML()
+        self.message = w.HTML(tooltip="")  # "" not None: Lab shows None as a 'null' tooltip
         groups = {g: [] for g in GROUPS}
         for name, f in self.fields.items():
             groups.setdefault(f.metadata["group"], []).append(self.inputs[name])
