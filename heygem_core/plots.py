@@ -125,7 +125,7 @@ def plot_mel(speech, fps: float, frame: int, span: tuple[float, float] | None = 
 
 def plot_face(frame: np.ndarray, lm: np.ndarray | None, patch=None, ax=None, margin: float = 0.2):
     """A frame cropped to the face with its landmarks, the lip and jaw contours, the engine's region (dashed
-    box) and the blend mask as outlines (where it starts, half, full), so the mouth itself stays visible."""
+    box) and the blend mask as outlines (half and fully replaced), so the mouth itself stays visible."""
     from matplotlib.patches import Rectangle
 
     ax = ax if ax is not None else _axes(4.0, 4.0)
@@ -147,17 +147,18 @@ def plot_face(frame: np.ndarray, lm: np.ndarray | None, patch=None, ax=None, mar
         ax.add_patch(Rectangle((px0, py0), px1 - px0, py1 - py0, fill=False, ec="#ff70d4", lw=1.0, ls="--"))
         if np.ptp(patch.mask) > 0:
             ys, xs = np.mgrid[py0:py1, px0:px1]
-            ax.contour(xs + 0.5, ys + 0.5, patch.mask, levels=[0.05, 0.5, 0.95], colors="#ff70d4",
-                       linewidths=[0.6, 1.0, 1.4], linestyles=[":", "--", "-"])
+            ax.contour(xs + 0.5, ys + 0.5, patch.mask, levels=[0.5, 0.95], colors="#ff70d4",
+                       linewidths=[0.9, 1.4], linestyles=["--", "-"])
     ax.set_xlim(x0, x1)
     ax.set_ylim(y1, y0)
     ax.axis("off")
     return ax
 
 
-def plot_sync(preview, ax=None):
+def plot_sync(preview, ax=None, frame: int | None = None):
     """A preview's measured mouth opening over the speech loudness (the sync score's picture), with the
-    engine's target opening dashed when it has one; times are those of the full result."""
+    engine's target opening dashed when it has one, and output frame ``frame`` marked (the cursor the
+    spectrogram shares); times are those of the full result."""
     ax = ax if ax is not None else _axes(7.2, 2.4)
     if preview.score is None:
         ax.set_title("no sync score measured for this preview", fontsize=8)
@@ -169,6 +170,8 @@ def plot_sync(preview, ax=None):
         ax.plot(t[:n], preview.target_opening[:n], color="#2a6fdb", lw=1.0, ls="--", alpha=0.7,
                 label="target opening")
         ax.legend(loc="upper right", fontsize=7)
+    if frame is not None:
+        ax.axvline(frame / preview.fps, color="#444", lw=1.0, ls="--")
     ax.title.set_fontsize(8)
     return ax
 

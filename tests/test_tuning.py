@@ -220,6 +220,19 @@ def test_the_panel_round_trips_options_and_reports_a_bad_combination():
     assert panel.options() == LipSyncOptions() and panel.message.value == ""
 
 
+def test_options_that_differ_from_the_defaults_are_marked_and_reset_one_by_one():
+    from heygem_core.ui.options_panel import OptionsPanel
+
+    panel = OptionsPanel("en", initial=LipSyncOptions(teeth=0.3, crf=23))
+    assert panel.changed() == ["teeth", "crf"]
+    assert "hg-changed" in panel.inputs["teeth"]._dom_classes and "hg-changed" not in panel.inputs["rounding"]._dom_classes
+    assert panel.resets["teeth"].layout.visibility == "visible" and panel.resets["rounding"].layout.visibility == "hidden"
+    assert panel.resets["teeth"].tooltip == "Back to the default: 0.55"
+    panel.resets["teeth"].click()
+    assert panel.options() == LipSyncOptions(crf=23) and "hg-changed" not in panel.inputs["teeth"]._dom_classes
+    assert panel.resets["teeth"].layout.visibility == "hidden"
+
+
 def test_options_the_engine_does_not_read_are_disabled():
     from heygem_core.ui.options_panel import ENGINE_ONLY, OptionsPanel
 

@@ -3,6 +3,7 @@ previews from the button (one at a time), on change (debounced), and what is sho
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -109,9 +110,14 @@ def test_the_app_previews_a_chosen_moment_and_shows_its_pictures(tmp_path, talk_
         assert picture.value[:4] == b"\x89PNG"
         width = int(picture.layout.width[:-2])
         assert cv2.imdecode(np.frombuffer(picture.value, np.uint8), cv2.IMREAD_UNCHANGED).shape[1] == 2 * width
-    before = app.mel.value
-    app.frame.value = 21 if app.frame.value != 21 else 22      # moving the slider redraws both pictures
-    assert app.mel.value != before and app.frame_label.value.startswith(f"frame {app.frame.value} ")
+    before = app.mel.value, app.face.value, app.sync.value
+    app.frame.value = 21 if app.frame.value != 21 else 22      # moving the slider moves the shared cursor
+    assert all(a != b for a, b in zip(before, (app.mel.value, app.face.value, app.sync.value)))
+    assert app.frame_label.value.startswith(f"frame {app.frame.value} ")
+    from heygem_core import plots
+
+    cursor = plots.plot_sync(preview, frame=app.frame.value).lines[-1]
+    assert list(cursor.get_xdata()) == pytest.approx([app.frame.value / 25.0] * 2)
     assert preview.summary() in app.status.value
     with pytest.raises(Exception, match="can start from 0 to 1.00 s"):
         TuningApp(audio, photo, workspace=tmp_path / "ws", seconds=0.6, start=1.2)
@@ -146,3 +152,19 @@ def test_a_change_clears_what_is_shown_and_previews_run_one_at_a_time(tmp_path, 
     assert [label.split(":")[0] for label, _ in app.history.options] == ["#3", "#2", "#1"]
     app.history.value = 1                                    # an earlier preview, shown again
     assert app.preview.number == 1 and app.preview.options.mouth_gain == 1.0
+
+
+def test_render_full_video_queues_it_in_the_workspace_with_these_options(tmp_path, talk_and_photo):
+    from heygem_core.jobs.worker import Worker
+    from heygem_core.tuning.app import TuningApp
+
+    audio, photo = talk_and_photo
+    app = TuningApp(audio, photo, workspace=tmp_path / "ws")
+    app.panel.inputs["mouth_gain"].value = 1.4
+    job = app.render_full(start_worker=False)
+    assert job in app.status.value and str(tmp_path / "ws" / "outputs") in app.status.value
+    assert Worker(app.workspace.root, idle_exit=0).run() == 1              # what the started worker does
+    (entry,) = app.workspace.store.history()
+    output = app.workspace.root / entry.output if not Path(entry.output).is_absolute() else Path(entry.output)
+    assert output.is_file() and output.parent == (tmp_path / "ws" / "outputs").absolute()
+    assert LipSyncOptions.from_dict(entry.options) == LipSyncOptions(mouth_gain=1.4)

@@ -83,6 +83,7 @@ class TuningApp:
                                indent=False, layout=W.Layout(width="14em"))
         self.render_button = W.Button(description=tr("render", lang), tooltip=tr("render_tip", lang),
                                       button_style="primary", icon="play")
+        self.full_button = W.Button(description=tr("full", lang), tooltip=tr("full_tip", lang), icon="film")
         self.progress = W.FloatProgress(value=0, min=0, max=1, tooltip="",
                                         layout=W.Layout(width="14em", visibility="hidden"))
         self.status = note()
@@ -106,6 +107,7 @@ class TuningApp:
             w.observe(self._inputs_changed, names="value")
         self.panel.observe(lambda: self._inputs_changed(None))
         self.render_button.on_click(lambda _: self.render_in_background())
+        self.full_button.on_click(lambda _: self._safely(self.render_full))
         self.frame.observe(self._frame_moved, names="value")
         self.history.observe(self._history_picked, names="value")
 
@@ -116,7 +118,7 @@ class TuningApp:
             heading("media"), W.HBox([W.VBox([self.audio_pick, self.video_pick]), self.upload]),
             heading("options"), self.panel.widget,
             heading("preview"), W.HBox([self.seconds, self.auto_start]), W.HBox([self.start, self.start_time]),
-            W.HBox([self.render_button, self.auto, self.progress]), self.status, self.history,
+            W.HBox([self.render_button, self.auto, self.progress, self.full_button]), self.status, self.history,
             W.HBox([self.video, self.stills]),
             heading("at_frame"), W.HBox([self.frame, self.frame_label]), W.HBox([self.mel, self.face]),
             heading("sync"), self.sync,
@@ -186,6 +188,18 @@ class TuningApp:
         self._thread.start()
         return True
 
+    def render_full(self, start_worker: bool = True) -> str:
+        """Queue the whole video with the current options in the workspace's job queue (the dashboard's):
+        the workspace's worker renders it (started here unless one runs) into ``<workspace>/outputs``, and
+        it shows in the dashboard's History. Returns the job's id."""
+        job = self.workspace.store.submit(self.audio_pick.value, [self.video_pick.value], self.options)
+        if start_worker:
+            from ..jobs import ensure_worker
+
+            ensure_worker(self.workspace.root)
+        self.status.value = tr("queued", self.lang, job=job, folder=self.workspace.outputs)
+        return job
+
     def wait(self, timeout: float | None = None) -> None:
         """Wait for a background render (and a pending debounced one) to finish."""
         if self._timer is not None:
@@ -198,7 +212,6 @@ class TuningApp:
         self.preview = preview
         self.video.value = preview.path.read_bytes()
         self._picture(self.stills, plots.plot_stills(preview))
-        self._picture(self.sync, plots.plot_sync(preview))
         self._showing = True
         try:   # the slider counts frames of the full render, as every picture's title does
             self.frame.min, self.frame.max = 0, preview.end_frame - 1
@@ -218,6 +231,7 @@ class TuningApp:
         self.frame_label.value = self.preview.frame_label(self.preview.position(frame))
         self._picture(self.mel, self.session.plot_mel(self.preview, frame))
         self._picture(self.face, self.session.plot_face(self.preview, frame))
+        self._picture(self.sync, plots.plot_sync(self.preview, frame=frame))      # the same frame marked
 
     @staticmethod
     def _picture(image: W.Image, fig) -> None:

@@ -18,6 +18,11 @@ from ..options import LipSyncOptions, option_fields
 from .i18n import option_help, option_label, tr
 
 GROUPS = ("engine", "mouth", "face", "output")
+_BACK = {"en": "Back to the default: {value}", "zh": "恢复默认值：{value}"}
+# an option that differs from its default: its label in bold with a dot (the page's own style, as an HTML
+# widget, so it shows in JupyterLab as on the dashboard)
+_CHANGED_CSS = ("<style>.hg-changed .widget-label { font-weight: 600; }"
+                ".hg-changed .widget-label::after { content: ' •'; color: #2a6fdb; }</style>")
 _DESC_WIDTH = "150px"
 
 # Options only one engine reads: disabled while the other engine is chosen.
@@ -72,12 +77,18 @@ class OptionsPanel:
         self.reset_button.add_class("hg-quiet")
         self.reset_button.on_click(lambda _: self.set_options(LipSyncOptions()))
         self.message = w.HTML(tooltip="")  # "" not None: Lab shows None as a 'null' tooltip
+        # one undo button per option, shown while the option differs from its default
+        self.resets: dict[str, w.Button] = {}
         groups = {g: [] for g in GROUPS}
         for name, f in self.fields.items():
-            groups.setdefault(f.metadata["group"], []).append(self.inputs[name])
+            self.resets[name] = undo = w.Button(icon="undo", layout=w.Layout(width="2.6em", visibility="hidden"))
+            undo.add_class("hg-quiet")
+            undo.on_click(lambda _, n=name: self._reset_one(n))
+            row = w.HBox([self.inputs[name], undo], layout=w.Layout(width="100%"))
+            groups.setdefault(f.metadata["group"], []).append(row)
         self._groups = [g for g in groups if groups[g]]
         self.sections = w.Accordion(children=[w.VBox(groups[g]) for g in self._groups], selected_index=None)
-        self.widget = w.VBox([self.sections, self.message])
+        self.widget = w.VBox([self.sections, self.message, w.HTML(_CHANGED_CSS, tooltip="")])
         self.widget.add_class("hg-options")
         for control in self.inputs.values():
             control.observe(lambda _: self._check(), names="value")
@@ -95,6 +106,8 @@ class OptionsPanel:
         self.sections.titles = tuple(tr(f"group_{g}", lang) for g in self._groups)
         self.reset_button.description = tr("reset", lang)
         self.reset_button.tooltip = tr("reset", lang)
+        for name, undo in self.resets.items():
+            undo.tooltip = _BACK[lang if lang in _BACK else "en"].format(value=self.fields[name].default)
         self._engine_changed()
 
     def values(self) -> dict[str, Any]:
@@ -125,6 +138,25 @@ class OptionsPanel:
         for control in self.inputs.values():
             control.observe(lambda _: callback(), names="value")
 
+    def changed(self) -> list[str]:
+        """The options whose controls differ from the defaults."""
+        defaults = LipSyncOptions().to_dict()
+        values = self.values()
+        return [name for name in self.fields if values[name] != defaults[name]]
+
+    def _reset_one(self, name: str) -> None:
+        default = self.fields[name].default
+        self.inputs[name].value = "" if default is None else default
+
+    def _mark_changed(self) -> None:
+        changed = set(self.changed())
+        for name, widget in self.inputs.items():
+            if name in changed:
+                widget.add_class("hg-changed")
+            else:
+                widget.remove_class("hg-changed")
+            self.resets[name].layout.visibility = "visible" if name in changed else "hidden"
+
     def _engine_changed(self) -> None:
         engine = self.inputs["engine"].value
         for owner, names in ENGINE_ONLY.items():
@@ -132,6 +164,7 @@ class OptionsPanel:
                 self.inputs[name].disabled = owner != engine
 
     def _check(self) -> None:
+        self._mark_changed()
         try:
             self.options()
         except OptionsError as exc:
