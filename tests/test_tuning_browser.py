@@ -122,7 +122,7 @@ def test_run_all_then_a_slider_gives_a_debounced_preview(lab, project):
         no_thanks = page.locator(".Toastify button", has_text="No")
         if no_thanks.count():
             no_thanks.first.click()
-        page.locator(".jp-Notebook img.widget-image").first.scroll_into_view_if_needed()
+        page.locator(".widget-html", has_text="Options").first.evaluate("e => e.scrollIntoView({block: 'start'})")
         shot = project / "tune_lab.png"
         page.screenshot(path=str(shot))
         page.locator(".jp-Notebook img.widget-image").nth(2).scroll_into_view_if_needed()
