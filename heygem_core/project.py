@@ -92,9 +92,10 @@ def resolve(path: str | Path | None, *, start: str | Path | None = None, must_ex
 
 
 def resolve_batch(*, audio, videos, params=None, text=None, out_dir=None, start=None) -> dict:
-    """The batch notebook's parameters with their paths resolved against the project: ``params`` may also
-    name a parameter set (``news``, or one of the user's); ``text`` may be the words themselves; the output
-    goes to ``<workspace>/batch_output`` when not given."""
+    """The batch notebook's parameters with their paths resolved (see ``find_file``): ``params`` may also
+    name a parameter set (``news``, or one of the user's); ``text`` may be the words themselves; a relative
+    ``out_dir`` (by default ``batch_output``) is a folder of the workspace."""
+    from .batch import DEFAULT_OUT_DIR
     from .resources import parameter_set
 
     out: dict = {"audio": resolve(audio, start=start)}
@@ -117,6 +118,6 @@ def resolve_batch(*, audio, videos, params=None, text=None, out_dir=None, start=
         out["text"] = find_file(text, start=start)
     else:
         out["text"] = text
-    out["out_dir"] = (workspace_dir(start) / "batch_output" if out_dir is None
-                      else resolve(out_dir, start=start, must_exist=False))
+    out_dir = Path(out_dir or DEFAULT_OUT_DIR).expanduser()
+    out["out_dir"] = out_dir if out_dir.is_absolute() else workspace_dir(start) / out_dir
     return out

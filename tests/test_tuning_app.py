@@ -142,14 +142,21 @@ def test_a_change_clears_what_is_shown_and_previews_run_one_at_a_time(tmp_path, 
     previews = sorted(p.name for p in (tmp_path / "ws" / "tuning").glob("preview_*.mp4"))
     assert previews == ["preview_001.mp4", "preview_002.mp4"]
 
+    # a change while it renders: the preview is kept in the history but not shown as the current one
+    assert app.render_in_background() is True
+    app.panel.inputs["mouth_gain"].value = 1.6
+    app.wait(120)
+    assert app.preview is None and app.status.value == "Settings changed: press Preview."
+    assert [label.split(":")[0] for label, _ in app.history.options] == ["#3", "#2", "#1"]
+
     # preview on change: three quick changes give one render, with the last settings
     app.auto.value = True
     for gain in (1.1, 1.2, 1.3):
         app.panel.inputs["mouth_gain"].value = gain
     app.wait(120)
     assert app.preview.options.mouth_gain == 1.3
-    assert len(list((tmp_path / "ws" / "tuning").glob("preview_*.mp4"))) == 3
-    assert [label.split(":")[0] for label, _ in app.history.options] == ["#3", "#2", "#1"]
+    assert len(list((tmp_path / "ws" / "tuning").glob("preview_*.mp4"))) == 4
+    assert [label.split(":")[0] for label, _ in app.history.options] == ["#4", "#3", "#2", "#1"]
     app.history.value = 1                                    # an earlier preview, shown again
     assert app.preview.number == 1 and app.preview.options.mouth_gain == 1.0
 

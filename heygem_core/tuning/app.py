@@ -60,6 +60,7 @@ class TuningApp:
         self._thread: threading.Thread | None = None
         self._timer: threading.Timer | None = None
         self._showing = False       # set while the app moves its own controls
+        self._generation = 0        # counts changes of what a preview depends on
 
         def control(cls, key, **kw):
             return cls(description=tr(key, lang), tooltip=tr(f"{key}_tip", lang), style=_STYLE, **kw)
@@ -156,11 +157,22 @@ class TuningApp:
     # -- previews
     def render(self, on_progress: Callable | None = None) -> Preview:
         """Render a preview with the current options and window, and show it."""
+        return self._render(self._request(), on_progress)
+
+    def _request(self) -> tuple[int, LipSyncOptions, float | None, float]:
+        """What a preview started now renders: (generation, options, start, seconds)."""
         options = self.options
         start = None if self.auto_start.value else self.start.value / self.session.info(options).fps
-        preview = self.session.render(options, start=start, seconds=float(self.seconds.value),
-                                      on_progress=on_progress)
-        self.show(preview)
+        return self._generation, options, start, float(self.seconds.value)
+
+    def _render(self, request, on_progress=None) -> Preview:
+        generation, options, start, seconds = request
+        preview = self.session.render(options, start=start, seconds=seconds, on_progress=on_progress)
+        if generation == self._generation:
+            self.show(preview)
+        else:       # the settings moved on while it rendered: kept in the history, not shown as current
+            self._list_history(select=None)
+            self.status.value = tr("stale", self.lang)
         return preview
 
     def render_in_background(self) -> bool:
@@ -168,6 +180,9 @@ class TuningApp:
         note) when a render is already running: a second click never starts a second render."""
         if self.busy:
             self.status.value = tr("busy", self.lang)
+            return False
+        request = self._safely(self._request)
+        if request is None:
             return False
         self.render_button.disabled = True
         self.status.value = tr("rendering", self.lang)
@@ -179,7 +194,7 @@ class TuningApp:
 
         def work():
             try:
-                self._safely(self.render, progress)
+                self._safely(self._render, request, progress)
             finally:
                 self.render_button.disabled = False
                 self.progress.layout.visibility = "hidden"
@@ -216,13 +231,19 @@ class TuningApp:
         try:   # the slider counts frames of the full render, as every picture's title does
             self.frame.min, self.frame.max = 0, preview.end_frame - 1
             self.frame.min, self.frame.value = preview.start_frame, preview.frame(preview.open_frame)
-            labels = [(f"#{p.number}: {p.summary()}", p.number) for p in reversed(self.session.history)]
-            self.history.options = labels
-            self.history.value = preview.number if preview in self.session.history else None
+            self._list_history(select=preview.number)
         finally:
             self._showing = False
         self.show_frame(self.frame.value)
         self.status.value = preview.summary()
+
+    def _list_history(self, select: int | None) -> None:
+        showing, self._showing = self._showing, True
+        try:
+            self.history.options = [(f"#{p.number}: {p.summary()}", p.number) for p in reversed(self.session.history)]
+            self.history.value = select if select in {p.number for p in self.session.history} else None
+        finally:
+            self._showing = showing
 
     def show_frame(self, frame: int) -> None:
         """Draw the mel window and the face (landmarks, region, mask) at output frame ``frame``."""
@@ -270,6 +291,7 @@ class TuningApp:
         may move, and with "preview on change" a render follows once the changes stop for a moment."""
         if self._showing:
             return
+        self._generation += 1
         self.preview = None
         for image in (self.stills, self.mel, self.face, self.sync):
             image.value = b""
