@@ -175,3 +175,15 @@ def test_render_full_video_queues_it_in_the_workspace_with_these_options(tmp_pat
     output = app.workspace.root / entry.output if not Path(entry.output).is_absolute() else Path(entry.output)
     assert output.is_file() and output.parent == (tmp_path / "ws" / "outputs").absolute()
     assert LipSyncOptions.from_dict(entry.options) == LipSyncOptions(mouth_gain=1.4)
+
+
+def test_the_app_speaks_chinese_too(tmp_path, talk_and_photo):
+    from heygem_core.tuning.app import TuningApp
+
+    audio, photo = talk_and_photo
+    app = TuningApp(audio, photo, workspace=tmp_path / "ws", lang="zh")
+    assert (app.render_button.description, app.full_button.description) == ("预览", "渲染完整视频")
+    assert app.panel.inputs["mouth_gain"].description == "张嘴幅度" and app.sets.save_button.description == "保存"
+    assert app.panel.sections.titles[1] == "口型"
+    assert all(w.tooltip for w in (app.audio_pick, app.video_pick, app.seconds, app.start, app.frame,
+                                   app.history, app.sets.name, app.sets.pick, app.upload))
