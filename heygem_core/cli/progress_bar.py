@@ -19,8 +19,10 @@ class StageBar:
 
     def update(self, p: Progress) -> None:
         if self.bar is None:
-            self.bar = tqdm(total=1, desc=self.label, unit="frame", disable=self.disable, leave=True,
-                            dynamic_ncols=True)
+            # disable=None: no bar when stderr is not a terminal (a log file, a pipe), so an error line
+            # is never preceded by bar fragments there
+            self.bar = tqdm(total=1, desc=self.label, unit="frame", disable=True if self.disable else None,
+                            leave=True, dynamic_ncols=True)
         if p.stage != self.stage:
             self.stage = p.stage
             self.bar.reset(total=max(1, p.total))

@@ -21,12 +21,14 @@ from typing import Any, Iterable
 from ..errors import JobError
 from ..options import LipSyncOptions
 from ..names import free_path, output_stem
+from ..errors import StoreDamaged, StoreReadOnly
+from .storefile import connect, connect_read_only, create_store
 from .records import (CANCELLED, DONE, FAILED, FINISHED, INTERRUPTED, PENDING, QUEUED, RUNNING, HistoryEntry,
                       ItemRecord, JobRecord, job_status)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 2     # 2: jobs.text (the script of the speech), items.host (the machine that runs or ran it)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -59,14 +61,15 @@ CREATE TABLE IF NOT EXISTS items (
     started    REAL,
     finished   REAL,
     attempts   INTEGER NOT NULL DEFAULT 0,
-    stop       INTEGER NOT NULL DEFAULT 0
+    stop       INTEGER NOT NULL DEFAULT 0,
+    host       TEXT
 );
 CREATE INDEX IF NOT EXISTS items_job ON items(job_id, idx);
 CREATE INDEX IF NOT EXISTS items_status ON items(status);
 CREATE INDEX IF NOT EXISTS items_finished ON items(finished);
 """
 # Columns added after a store was first made: added in place when an older store is opened.
-_ADDED_COLUMNS = {"jobs": {"text": "TEXT"}}
+_ADDED_COLUMNS = {"jobs": {"text": "TEXT"}, "items": {"host": "TEXT"}}
 
 
 
@@ -111,27 +114,44 @@ class JobStore:
         self.path = Path(path).absolute()
         self.root = Path(root).absolute() if root is not None else self.path.parent
         self._local = threading.local()
+        self.read_only = False      # set when the folder takes no writes: a snapshot is read instead
         self._init_schema()
 
     # -- connection ---------------------------------------------------------------------------------------
     def _con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
         if con is None or self._local.pid != os.getpid():   # a forked child must not reuse its parent's
-            con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            con.row_factory = sqlite3.Row
-            con.execute("PRAGMA busy_timeout = 30000")
-            con.execute("PRAGMA synchronous = NORMAL")   # WAL + NORMAL: durable across process crashes
-            con.execute("PRAGMA foreign_keys = ON")
+            con = self._connect()
             self._local.con, self._local.pid = con, os.getpid()
+        return con
+
+    def _connect(self) -> sqlite3.Connection:
+        con = None if self.read_only else connect(self.path)
+        if con is None:         # the folder takes no writes: read the file as it stands
+            self.read_only = True
+            con = connect_read_only(self.path)
+        con.row_factory = sqlite3.Row
         return con
 
     def _write(self):
         """A write transaction that takes the lock up front (no deadlock between two upgrading readers)."""
+        if self.read_only:
+            raise StoreReadOnly(self.path)
         return _Transaction(self._con())
 
     def _init_schema(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            create_store(self.path, _SCHEMA, SCHEMA_VERSION)
+        else:
+            if size == 0:   # never a store being made (see _create): what is left of a lost one
+                raise StoreDamaged(self.path, "the job store is empty (0 bytes)")
         con = self._con()
+        if self.read_only:
+            if not 1 <= con.execute("PRAGMA user_version").fetchone()[0] <= SCHEMA_VERSION:
+                raise StoreDamaged(self.path, "holds no job store")
+            return
         _use_wal(con)
         if con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return
@@ -156,6 +176,7 @@ class JobStore:
     def __setstate__(self, state):
         self.path, self.root = state["path"], state["root"]
         self._local = threading.local()
+        self.read_only = False
 
     # -- paths --------------------------------------------------------------------------------------------
     def _rel(self, path: str | Path | None) -> str | None:
@@ -264,7 +285,7 @@ class JobStore:
                              thumbnail=self._abs(r["thumbnail"]), duration=r["duration"],
                              audio_name=r["audio_name"], video_name=r["video_name"], engine=r["engine"],
                              options=json.loads(r["job_options"]), score=_json(r["score"]),
-                             created=r["finished"]) for r in rows]
+                             created=r["finished"], host=r["host"]) for r in rows]
 
     def _jobs(self, rows) -> list[JobRecord]:
         if not rows:
@@ -296,7 +317,7 @@ class JobStore:
             output=self._abs(r["output"]) if r["status"] == DONE else None,
             thumbnail=self._abs(r["thumbnail"]), duration=r["duration"], engine=r["engine"],
             score=_json(r["score"]), result=_json(r["result"]), started=r["started"], finished=r["finished"],
-            attempts=r["attempts"])
+            attempts=r["attempts"], host=r["host"])
 
     # -- cancelling and deleting --------------------------------------------------------------------------
     def cancel(self, job_id: str) -> None:
@@ -357,21 +378,48 @@ class JobStore:
             entries = [by_id[i] for i in wanted]
         return export_zip(out_path, entries)
 
-    # -- the worker's side --------------------------------------------------------------------------------
-    def recover(self) -> list[str]:
-        """After a worker died: its running items become ``interrupted`` (or ``cancelled`` if asked to stop)."""
+    def adopt_output(self, output: str | Path, *, thumbnail: str | Path | None = None,
+                     duration: float | None = None) -> str:
+        """Record a finished video found on disk with no record (`heygem doctor`): a job of one done item.
+        Face and speech are read off its name (``<video>__<audio>.mp4``); its options are unknown (``{}``)."""
+        output = Path(output)
+        video, sep, audio = output.stem.partition("__")
         now = time.time()
         with self._write() as tx:
-            rows = tx.execute("SELECT id, stop FROM items WHERE status = ?", (RUNNING,)).fetchall()
+            job_id = self._new_id(tx)
+            tx.execute("INSERT INTO jobs (id, created, audio, audio_name, options) VALUES (?, ?, ?, ?, ?)",
+                       (job_id, now, "", audio if sep else "(unknown)", "{}"))
+            tx.execute("INSERT INTO items (id, job_id, idx, video, video_name, status, output, thumbnail, "
+                       "duration, percent, started, finished, attempts) "
+                       "VALUES (?, ?, 0, '', ?, ?, ?, ?, ?, 100, ?, ?, 1)",
+                       (f"{job_id}-1", job_id, video, DONE, self._rel(output), self._rel(thumbnail), duration,
+                        output.stat().st_mtime, output.stat().st_mtime))
+        log.info("recorded %s again as item %s-1", output.name, job_id)
+        return job_id
+
+    # -- the worker's side --------------------------------------------------------------------------------
+    def recover(self, give_up_after: int | None = None) -> list[str]:
+        """After a worker died: its running items become ``interrupted`` (or ``cancelled`` if asked to stop;
+        ``failed`` once they have been started ``give_up_after`` times: an item that takes the worker down
+        with it must not block the queue forever). Returns the items that run again."""
+        now = time.time()
+        with self._write() as tx:
+            rows = tx.execute("SELECT id, stop, attempts FROM items WHERE status = ?", (RUNNING,)).fetchall()
+            again = []
             for r in rows:
                 if r["stop"]:
                     tx.execute("UPDATE items SET status = ?, finished = ?, eta_s = NULL WHERE id = ?",
                                (CANCELLED, now, r["id"]))
+                elif give_up_after is not None and r["attempts"] >= give_up_after:
+                    tx.execute("UPDATE items SET status = ?, finished = ?, eta_s = NULL, error = ? WHERE id = ?",
+                               (FAILED, now, f"the worker stopped while this item ran, {r['attempts']} times; "
+                                             "the queue went on without it", r["id"]))
                 else:
+                    again.append(r["id"])
                     tx.execute("UPDATE items SET status = ?, eta_s = NULL, "
                                "error = 'the worker stopped while this item ran; it runs again' WHERE id = ?",
                                (INTERRUPTED, r["id"]))
-        return [r["id"] for r in rows if not r["stop"]]
+        return again
 
     def claim_next(self) -> WorkItem | None:
         """Mark the next waiting item running and return it (interrupted items first, then job order)."""
@@ -385,7 +433,7 @@ class JobStore:
             output = r["output"] or self._rel(self._claim_output(tx, r["video_name"], r["audio_name"]))
             tx.execute("UPDATE items SET status = ?, started = ?, finished = NULL, stage = NULL, done = 0, "
                        "total = 0, percent = 0, eta_s = NULL, error = NULL, output = ?, "
-                       "attempts = attempts + 1, stop = 0 WHERE id = ?", (RUNNING, time.time(), output, r["id"]))
+                       "attempts = attempts + 1, stop = 0, host = NULL WHERE id = ?", (RUNNING, time.time(), output, r["id"]))
         return WorkItem(id=r["id"], job_id=r["job_id"], index=r["idx"], audio=self._abs(r["audio"]),
                         video=self._abs(r["video"]), audio_name=r["audio_name"], video_name=r["video_name"],
                         options=json.loads(r["options"]), output=self._abs(output), attempts=r["attempts"] + 1,
@@ -401,6 +449,11 @@ class JobStore:
         with self._write() as tx:
             tx.execute("UPDATE items SET stage = ?, done = ?, total = ?, percent = ?, eta_s = ? "
                        "WHERE id = ? AND status = ?", (stage, done, total, percent, eta_s, item_id, RUNNING))
+
+    def set_host(self, item_id: str, host: str) -> None:
+        """Record the machine (and cluster worker) that runs the item."""
+        with self._write() as tx:
+            tx.execute("UPDATE items SET host = ? WHERE id = ? AND status = ?", (host, item_id, RUNNING))
 
     def data_version(self) -> int:
         """Changes whenever another connection commits: a cheap "is there news?" check for polling."""

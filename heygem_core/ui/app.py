@@ -17,6 +17,8 @@ from urllib.parse import quote
 import ipywidgets as w
 
 from ..errors import HeygemError, InputError, OptionsError
+from ..jobs.cluster_file import read_cluster_file
+from .cluster import cluster_html
 from .history import HistoryGallery
 from .i18n import LANGS, normalise_lang, tr
 from .inputs import MultiPicker, SinglePicker
@@ -56,6 +58,7 @@ class Dashboard:
         limit = self.limit_bytes
         self.options = OptionsPanel(self.lang)
         self.progress = ProgressPanel(on_cancel=self.cancel)
+        self.cluster_info = w.HTML()       # machines running the items, when the queue runs on a cluster
         # Single
         self.single_audio = SinglePicker(self.ws, "audio", limit_bytes=limit, lang=self.lang, title_key="audio",
                                          upload_key="upload_audio")
@@ -98,11 +101,11 @@ class Dashboard:
         single = self._columns(
             [_card(self.single_audio.widget), _card(self.single_video.widget), options_card,
              _actions(self.generate_button, self.single_message)],
-            [self.progress.widget, self.result_box])
+            [self.progress.widget, self.cluster_info, self.result_box])
         batch = self._columns(
             [_card(self.batch_audio.widget), _card(self.batch_videos.widget), options_card,
              _actions(self.batch_button, self.batch_message)],
-            [self.progress.widget])
+            [self.progress.widget, self.cluster_info])
         self.tabs = w.Tab(children=[single, batch, self.history.widget])
         self.tabs.add_class("hg-tabs")
         self.tabs.observe(self._tab_changed, "selected_index")
@@ -252,6 +255,7 @@ class Dashboard:
                        if j.id != job.id and j.status in (QUEUED, RUNNING))
         view = job_view(job)
         self.progress.show(view, self.lang, more)
+        self.cluster_info.value = cluster_html(job, read_cluster_file(self.ws.root), self.lang)
         finished = sum(1 for i in job.items if i.status in FINISHED) if job else 0
         key = (job.id if job else None, finished)
         if key != self._finished_seen:       # an item just finished: show it in History without waiting

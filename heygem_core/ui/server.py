@@ -57,6 +57,8 @@ class ServeSettings:
     lang: str = "zh"
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     cull_idle_s: int = 900
+    max_pages: int = 20         # live page kernels at once; beyond, a "too many open pages" page
+    page_grace_s: float = 60.0  # a page kernel with no connection for this long is shut down
 
     @property
     def url(self) -> str:
@@ -152,7 +154,10 @@ def voila_config(settings: ServeSettings, notebook: Path) -> dict:
             "root_dir": str(notebook.parent),
             "tornado_settings": {"websocket_max_message_size": max_message},
         },
-        "HeygemVoila": {"files_root": str(Path(settings.root).resolve())},
+        # Loopback without a token: only pages opened on this machine (see hostguard: DNS rebinding).
+        "HeygemVoila": {"files_root": str(Path(settings.root).resolve()),
+                        "local_only": not settings.token and is_loopback(settings.ip),
+                        "max_pages": settings.max_pages, "page_grace_s": settings.page_grace_s},
         "VoilaConfiguration": {
             "file_allowlist": FILE_ALLOWLIST,
             "file_denylist": FILE_DENYLIST,
@@ -187,7 +192,7 @@ def file_url(path: Path, root: Path, base_url: str = "/") -> str | None:
 def _app_class():
     """Voilà with the files handler put behind the same login as the page (stock Voilà leaves it open)."""
     from jupyter_server.base.handlers import AuthenticatedFileHandler
-    from traitlets import Unicode
+    from traitlets import Bool, Float, Int, Unicode
     from voila.app import Voila
     from voila.static_file_handler import AllowListFileHandler
 
@@ -197,6 +202,10 @@ def _app_class():
             super().initialize(**kwargs)
 
         def get_absolute_path(self, root, path):  # called first by StaticFileHandler.get
+            if "\x00" in path:
+                from tornado.web import HTTPError
+
+                raise HTTPError(400, "bad file name")
             if not any(re.fullmatch(p, path, re.IGNORECASE) for p in self.allowlist) or any(
                     re.fullmatch(p, path, re.IGNORECASE) for p in self.denylist):
                 from tornado.web import HTTPError
@@ -211,12 +220,38 @@ def _app_class():
     class HeygemVoila(Voila):
         name = "heygem-voila"
         files_root = Unicode("", config=True, help="Folder `/voila/files/` serves from (the workspace).")
+        local_only = Bool(False, config=True, help="Answer only requests whose Host (and Origin) is this "
+                                                   "machine: localhost, 127.0.0.1 or [::1] with the port.")
+
+        max_pages = Int(20, config=True, help="Live page kernels at once (0: no cap).")
+        page_grace_s = Float(60.0, config=True, help="Shut down a page kernel this long after its last "
+                                                     "connection closed.")
+
+        def listen(self):  # the tornado application exists by now; nothing has been served yet
+            from tornado.ioloop import PeriodicCallback
+
+            from .kernels import KernelReaper
+
+            if self.local_only:
+                from .hostguard import guard_application
+
+                guard_application(self.app, lambda: self.port)
+            self.reaper = KernelReaper(self.kernel_manager, self.page_grace_s)
+            period_ms = 1000 * max(1.0, min(10.0, self.page_grace_s / 4))
+            PeriodicCallback(self.reaper.tick, period_ms).start()
+            super().listen()
 
         def init_handlers(self):
             handlers = []
+            from voila.tornado.handler import TornadoVoilaHandler
+
+            from .kernels import capped
+
             for spec in super().init_handlers():
                 if len(spec) > 2 and spec[1] is AllowListFileHandler:
                     spec = (spec[0], AllowListAuthFileHandler, {**spec[2], "path": self.files_root})
+                elif len(spec) > 1 and spec[1] is TornadoVoilaHandler:
+                    spec = (spec[0], capped(TornadoVoilaHandler, self.max_pages), *spec[2:])
                 handlers.append(spec)
             return handlers
 
