@@ -45,8 +45,14 @@ def run(args) -> int:
     settings = ServeSettings(root=ws.root, port=args.port, ip=args.ip, token=resolve_token(args.ip, args.token),
                              lang=args.lang, max_upload_mb=args.max_upload_mb, cull_idle_s=args.cull_idle)
     worker = ensure_worker(ws.root)
-    # Voilà's own log lines go to stderr; this one line on stdout is the address to open.
-    print(f"HeyGem Workbench: {settings.url}", flush=True)
+    # Voilà's own log lines go to stderr; stdout says the address to open (every address of this machine
+    # for a wildcard bind: colleagues' machines may not resolve its host name).
+    from ..ui.lan import page_urls
+
+    urls = page_urls(settings.ip, settings.port, settings.token)
+    print(f"HeyGem Workbench: {urls[0]}", flush=True)
+    for url in urls[1:]:
+        print(f"  also: {url}", flush=True)
     if settings.token and not args.token:
         print("  (a login token was generated for this address: keep the whole URL)", flush=True)
     try:
