@@ -21,8 +21,9 @@
 
   // -- remembering ----------------------------------------------------------------------------------------
   function restore() {
+    if (restored) { return; }
     var input = document.querySelector(".hg-memory-in input");
-    if (restored || !input) { return; }
+    if (!input) { return; }
     restored = true;
     var saved = "{}";
     try { saved = window.localStorage.getItem(settings.key) || "{}"; } catch (e) { saved = "{}"; }
