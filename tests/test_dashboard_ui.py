@@ -388,3 +388,23 @@ def test_lan_addresses_are_ips_each_with_the_token(monkeypatch):
                                                      "http://203.0.113.9:7861/?token=tok"]
     assert lan.page_urls("127.0.0.1", 7860, "") == ["http://127.0.0.1:7860/"]
     assert all(ip.count(".") == 3 for ip in lan._interface_ipv4() + lan.lan_addresses())   # the real ones
+
+
+def test_page_memory_saves_only_after_the_browser_answered_and_beats():
+    from heygem_core.ui.memory import BEAT_S, PageMemory
+
+    got = []
+    memory = PageMemory(got.append)
+    assert memory.save({"lang": "en"}) is False and memory.outbox.value == ""   # nothing known yet: keep quiet
+    memory.inbox.value = '{"lang": "zh", "tab": 1}'                            # what page.js hands over
+    assert got == [{"lang": "zh", "tab": 1}]
+    assert memory.save({"lang": "zh", "tab": 1}) is False                      # unchanged: nothing sent
+    assert memory.save({"lang": "en"}) is True and "&quot;lang&quot;: &quot;en&quot;" in memory.outbox.value
+    memory.heartbeat(now=100.0)
+    memory.heartbeat(now=100.0 + BEAT_S / 2)
+    assert memory.beat.value == "1"
+    memory.heartbeat(now=100.0 + BEAT_S)
+    assert memory.beat.value == "2"
+    broken = PageMemory(got.append)
+    broken.inbox.value = "not json"                                            # a damaged store: start fresh
+    assert got[-1] == {}

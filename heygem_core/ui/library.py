@@ -103,6 +103,7 @@ class UploadLibrary:
         self._quiet = False          # set while the page itself ticks rows (no callbacks then)
         self._lock = threading.RLock()
         self._thumb_thread: threading.Thread | None = None
+        self._no_thumb: set[Path] = set()     # files whose thumbnail could not be made
         self.set_lang(lang)
 
     def set_lang(self, lang: str) -> None:
@@ -189,22 +190,27 @@ class UploadLibrary:
             return None
         return self.url_for(str(thumb), path.parent.name)
 
+    def _missing(self) -> list[Path]:
+        return [p for p in list(self._order)
+                if p not in self._no_thumb and not upload_thumbnail(self.ws, p).is_file()]
+
     def _make_thumbnails(self) -> None:
-        missing = [p for p in self._order if not upload_thumbnail(self.ws, p).is_file()]
-        if not missing or self.url_for is None or (self._thumb_thread and self._thumb_thread.is_alive()):
+        if self.url_for is None or not self._missing() or (self._thumb_thread and self._thumb_thread.is_alive()):
             return
-        self._thumb_thread = threading.Thread(target=self._thumbnails, args=(missing,), daemon=True,
-                                              name="heygem-upload-thumbs")
+        self._thumb_thread = threading.Thread(target=self._thumbnails, daemon=True, name="heygem-upload-thumbs")
         self._thumb_thread.start()
 
-    def _thumbnails(self, paths: list[Path]) -> None:
+    def _thumbnails(self) -> None:
+        """Make the missing thumbnails, including those of files listed while this runs."""
         from ..jobs.media import write_thumbnail
 
-        for path in paths:
+        while missing := self._missing():
+            path = missing[0]
             try:
                 write_thumbnail(path, upload_thumbnail(self.ws, path), width=THUMB_WIDTH)
-            except Exception as exc:   # a picture that cannot be read keeps its placeholder
+            except Exception as exc:   # a file that cannot be read keeps its placeholder
                 log.info("no thumbnail for %s: %s", path.name, exc)
+                self._no_thumb.add(path)
                 continue
             row = self.rows.get(path)
             if row is not None:

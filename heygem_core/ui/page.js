@@ -12,6 +12,7 @@
   var lastBeat = 0;           // when the kernel last showed it is alive (ms)
   var lostAt = 0;             // when the connection was found lost (0: connected)
   var restored = false;
+  var socketClosed = false;   // the kernel's connection closed (a heartbeat gap alone may be a busy machine)
 
   function lang() {
     var app = document.querySelector(".hg-app");
@@ -78,7 +79,7 @@
           window.__heygemLastSend = {at: Date.now(), size: size, ws: ws};
           return nativeSend.call(ws, data);
         };
-        ws.addEventListener("close", function () { if (lastBeat) { showLost(); } });
+        ws.addEventListener("close", function () { if (lastBeat) { socketClosed = true; showLost(); } });
       }
       return ws;
     };
@@ -87,8 +88,15 @@
     window.WebSocket = Wrapped;
   }
   setInterval(function () {
-    if (lastBeat && !lostAt && Date.now() - lastBeat > settings.silence_ms) { showLost(); }
-    if (lostAt) { probe(); }
+    var silent = lastBeat ? Date.now() - lastBeat : 0;
+    if (lastBeat && !lostAt && silent > settings.silence_ms) { showLost(); }
+    if (lostAt && !socketClosed && silent < settings.silence_ms) {   // only a busy kernel: it is back
+      lostAt = 0;
+      var el = document.getElementById("hg-connection");
+      if (el) { el.remove(); }
+    }
+    // Reload once the server answers: at once when the connection closed, after a minute of silence else
+    if (lostAt && (socketClosed || silent > 60000)) { probe(); }
   }, 2000);
 
   // -- clicks and scrolling -------------------------------------------------------------------------------

@@ -148,6 +148,13 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
 .hg-transfer-pct { flex: 0 0 36px; text-align: right; color: var(--hg-muted); }
 .hg-progress.hg-flash { box-shadow: 0 0 0 3px var(--hg-accent-soft), 0 0 0 4px var(--hg-accent);
           transition: box-shadow .3s; }
+@media (max-width: 600px) {
+  .hg-app { padding: 12px 10px 32px; }
+  .hg-col { min-width: 0 !important; flex: 1 1 100% !important; }
+  .hg-header { flex-wrap: wrap; gap: 8px; }
+  .hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab { padding: 0 12px !important; }
+  .hg-card { padding: 12px; }
+}
 #hg-connection { position: fixed; top: 0; left: 0; right: 0; z-index: 1000; display: flex; gap: 12px;
           justify-content: center; align-items: center; padding: 10px 16px; background: #fef3c7;
           color: #78350f; border-bottom: 1px solid #f59e0b; font-size: 14px;
