@@ -408,3 +408,27 @@ def test_page_memory_saves_only_after_the_browser_answered_and_beats():
     broken = PageMemory(got.append)
     broken.inbox.value = "not json"                                            # a damaged store: start fresh
     assert got[-1] == {}
+
+
+def test_a_reloaded_page_shows_the_single_result_it_queued(dashboard, media):
+    from heygem_core.jobs import Worker
+    from heygem_core.ui.app import Dashboard
+
+    d = dashboard
+    d.single_audio.box.upload.value = (_upload(media["talk"]),)
+    d.single_video.box.upload.value = (_upload(media["anna"]),)
+    _wait_uploads(d.single_audio, d.single_video)
+    assert d.submit_single()
+    state = d.page_state()                                      # what the browser keeps
+    d._ensure_worker = lambda: None
+    Worker(d.ws.root, idle_exit=0.2, poll_s=0.05).run()         # finishes while the page is away
+    again = Dashboard(d.ws.root, lang="en", max_upload_mb=LIMIT / 2**20, poll=False)
+    try:
+        assert again.result_box.layout.display == "none"
+        again.restore(state)
+        assert again.result_box.layout.display == ""
+        assert re.search(r'<video [^>]*src="/voila/files/outputs/anna__talk\.mp4\?v=', again.result.value)
+        assert 'download="anna__talk.mp4"' in again.result.value
+        assert again.single_video.path.name == "anna.mp4" and again.single_audio.path.name == "talk.wav"
+    finally:
+        again.stop()
