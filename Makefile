@@ -6,7 +6,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PIP    := $(BIN)/python -m pip -q --disable-pip-version-check
 
-.PHONY: install demo test bench browser clean
+.PHONY: install demo test bench browser speech-tools ffmpeg clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,13 +22,25 @@ browser:
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
 	  else echo "note: chromium missing and not root: browser tests will be skipped"; fi; }
 
+# espeak-ng speaks the sentences the phonetic-mouth tests align (root on CI; skipped with a note otherwise).
+speech-tools:
+	@command -v espeak-ng >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq espeak-ng >/dev/null; \
+	  else echo "note: espeak-ng missing and not root: spoken-sentence tests will be skipped"; fi; }
+
 demo: install
 	$(BIN)/heygem demo
 
-test: install browser
+test: install browser speech-tools
 	$(BIN)/python -m pytest -q -ra
 
-bench: install
+# Debian's ffmpeg is the yardstick `make bench` measures against (the product itself never calls it).
+ffmpeg:
+	@command -v ffmpeg >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; \
+	  else echo "note: ffmpeg missing and not root: the comparison with ffmpeg's transcode will be skipped"; fi; }
+
+bench: install ffmpeg
 	$(BIN)/python bench/run.py $(CLIPS)
 
 clean:

@@ -1,7 +1,8 @@
 """Queue benchmark: one job of N items (default 20) through a real worker process.
 
 Measures what the queue adds, not how fast the pipeline is:
-  * the worker's peak memory (VmHWM) after the first item and at the end: a leak grows it item by item;
+  * the worker's peak memory (VmHWM, the worker plus the child process it runs items in) after the first
+    item and at the end: a leak grows it item by item;
   * queue overhead per item: submit → start for the first item, previous item's end → next start for the
     others, as a share of the item's run time;
   * how often progress reaches the store (updates per second a page can show).
@@ -56,6 +57,21 @@ def vm_kb(pid: int, key: str) -> int:
     raise KeyError(key)
 
 
+def tree_kb(pid: int, key: str) -> int:
+    """``key`` summed over the worker and the item process it runs each item in (its child)."""
+    try:
+        kids = [int(k) for k in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        kids = []
+    total = vm_kb(pid, key)
+    for kid in kids:
+        try:
+            total += vm_kb(kid, key)
+        except (OSError, KeyError):
+            pass
+    return total
+
+
 def measure(items: int = 20, seconds: float = 3.0, size: tuple[int, int] = (320, 360)) -> dict:
     """Run one job of ``items`` videos through a real worker process and return the measurements."""
     with tempfile.TemporaryDirectory(prefix="heygem-bench-") as tmp:
@@ -68,7 +84,7 @@ def measure(items: int = 20, seconds: float = 3.0, size: tuple[int, int] = (320,
         while worker_pid(ws.root) != proc.pid:          # measure the queue, not the process start
             time.sleep(0.05)
         time.sleep(1.0)                                  # let the idle worker settle
-        rss_idle = vm_kb(proc.pid, "VmRSS")
+        rss_idle = tree_kb(proc.pid, "VmRSS")
 
         job_id = ws.store.submit(audio, videos, LipSyncOptions())
         t_submit = time.time()
@@ -87,14 +103,14 @@ def measure(items: int = 20, seconds: float = 3.0, size: tuple[int, int] = (320,
                     updates.setdefault(cur.id, []).append(time.monotonic())
             n_finished = sum(i.is_finished for i in job.items)
             while len(peaks) < n_finished:             # the worker's peak as each item finishes
-                peaks.append(vm_kb(proc.pid, "VmHWM"))
-                rss.append(vm_kb(proc.pid, "VmRSS"))
+                peaks.append(tree_kb(proc.pid, "VmHWM"))
+                rss.append(tree_kb(proc.pid, "VmRSS"))
             if peak_first is None and peaks:
                 peak_first = peaks[0]
             if job.status in ("done", "failed", "cancelled"):
                 break
             time.sleep(0.05)
-        peak_end = vm_kb(proc.pid, "VmHWM")
+        peak_end = tree_kb(proc.pid, "VmHWM")
         proc.wait(timeout=60)
 
     done_items = job.items

@@ -1,11 +1,18 @@
 """Peak memory of `generate` on a long 1080p input against a short one (each in a fresh process).
 
-    python bench/long_memory.py [--minutes 1 10] [--size 1920x1080] [--json FILE]
+    python bench/long_memory.py [--minutes 1 10] [--size 1920x1080] [--speech-hours 2] [--before DIR]
+                                [--json FILE]
 
 Builds face clips of the given lengths (the built-in portrait with gentle camera motion, H.264) and speech
 tracks as long (the built-in speech repeated), runs the pipeline on each in its own process, and prints the
 peak resident memory of each and the ratio to the shortest. A streaming pipeline's peak should barely move
 with the length (the face track grows by ~3.8 KB per frame; frames never pile up).
+
+``--speech-hours H``: a speech of H hours (44.1 kHz stereo WAV) on a short template. What grows with the
+speech is prepared before the first frame (decoding it for the features, the features, the mouth targets)
+plus the output's sound track as it is fed to the encoder; the run is stopped once ``--frames`` frames have
+been made (the frames side is what the minutes rows measure). ``--before DIR`` runs the package in DIR (an
+earlier checkout) on the same inputs too.
 """
 from __future__ import annotations
 
@@ -30,6 +37,54 @@ from heygem_core.pipeline import generate
 generate(sys.argv[1], sys.argv[2], sys.argv[3])
 """ + RSS_SUFFIX
 
+# generate, stopped (Cancelled) once a given number of frames have been made
+GENERATE_SOME = """
+import sys
+from heygem_core.errors import Cancelled
+from heygem_core.pipeline import generate
+made = [0]
+def progress(p):
+    if p.stage == "synthesis":
+        made[0] = p.done
+try:
+    generate(sys.argv[1], sys.argv[2], sys.argv[3], on_progress=progress,
+             should_stop=lambda: made[0] >= int(sys.argv[4]))
+except Cancelled:
+    pass
+""" + RSS_SUFFIX
+
+
+def long_speech(work: Path, hours: float, rate: int = 44100) -> Path:
+    """A WAV of ``hours`` of speech (the built-in one repeated, stereo), written a piece at a time."""
+    import wave
+
+    speech = load_audio(demo_speech_path(), sample_rate=rate, mono=True).samples
+    piece = (np.clip(np.stack([speech, 0.8 * speech], 1), -1, 1) * 32767).astype("<i2").tobytes()
+    per_piece = len(speech)
+    total = int(hours * 3600 * rate)
+    path = work / f"speech_{hours:g}h.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2), w.setsampwidth(2), w.setframerate(rate)
+        for start in range(0, total, per_piece):
+            w.writeframes(piece[: 4 * min(per_piece, total - start)])
+    return path
+
+
+def speech_rows(work: Path, hours: float, frames: int, before: str | None) -> list[dict]:
+    from heygem_core.demo import demo_face_clip
+
+    video = demo_face_clip(work / "short_face.mp4", seconds=3.0)
+    audio = long_speech(work, hours)
+    rows = []
+    for label, root in ([("before", before)] if before else []) + [("now", None)]:
+        code = GENERATE_SOME if root is None else f"import sys; sys.path.insert(0, {str(Path(root).resolve())!r})\n" + GENERATE_SOME
+        t = time.perf_counter()
+        peak, _ = peak_rss_mb(code, str(audio), str(video), str(work / f"speech_{label}.mp4"), str(frames))
+        rows.append({"version": label, "speech_h": hours, "speech": "44.1 kHz stereo", "frames_made": frames,
+                     "peak_mb": peak, "seconds": time.perf_counter() - t})
+        print(table(rows[-1:], list(rows[-1])), flush=True)
+    return rows
+
 
 def make_inputs(work: Path, minutes: float, size: tuple[int, int], fps: float = 25.0) -> tuple[Path, Path]:
     n = int(round(minutes * 60 * fps))
@@ -50,8 +105,20 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--minutes", type=float, nargs="+", default=[1.0, 10.0])
     ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--speech-hours", type=float, default=None,
+                    help="instead: a speech this long on a short template")
+    ap.add_argument("--frames", type=int, default=250, help="with --speech-hours: frames made before stopping")
+    ap.add_argument("--before", default=None, help="with --speech-hours: also run the package in this checkout")
     ap.add_argument("--json", default="bench/results/long_memory.json")
     a = ap.parse_args(argv)
+    if a.speech_hours:
+        with tempfile.TemporaryDirectory(prefix="heygem-mem-") as tmp:
+            rows = speech_rows(Path(tmp), a.speech_hours, a.frames, a.before)
+        print()
+        print(table(rows, list(rows[0])))
+        Path(a.json).parent.mkdir(parents=True, exist_ok=True)
+        Path(a.json).write_text(json.dumps(rows, indent=2))
+        return 0
     size = tuple(int(v) for v in a.size.split("x"))
     rows = []
     with tempfile.TemporaryDirectory(prefix="heygem-mem-") as tmp:

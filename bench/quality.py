@@ -1,11 +1,17 @@
 """Lip-sync quality on real clips: sync r and lag, mouth range, silence, upper-face fidelity.
 
     python bench/quality.py --videos A.mp4 B.mp4 --audios s1.wav s2.flac [--out-dir D] [--json F]
+                            [--before DIR]
 
 For each (video, audio): generate with the default options; sync score of the result; PSNR of the upper face
 (brows, eyes, nose) against the template, next to the same PSNR of a plain re-encode with the same encoder
 settings (the difference is what the lip sync costs there, ideally ~0 dB); the mouth opening during speech and
 during silence. A silent stretch is spliced into the middle of each speech clip to check the mouth closes.
+
+``--before DIR`` instead compares this checkout's results with those of the package in DIR (an earlier
+checkout, run in its own process) on the same inputs: the faces tracked in both results (largest landmark
+difference, mean over frames; the lips' inner gap, frame by frame and on average) and the upper face of
+each against the template, pixel for pixel after decoding.
 """
 from __future__ import annotations
 
@@ -84,6 +90,64 @@ def run(videos, audios, out_dir: Path, options: LipSyncOptions):
     return rows
 
 
+GENERATE = """
+import sys
+sys.path.insert(0, sys.argv[1])
+import heygem_core
+assert heygem_core.__file__.startswith(sys.argv[1]), heygem_core.__file__
+from heygem_core.pipeline import generate
+generate(sys.argv[2], sys.argv[3], sys.argv[4], track_cache=sys.argv[5])
+"""
+
+
+def compare_versions(videos, audios, before: Path, out_dir: Path, options: LipSyncOptions) -> list[dict]:
+    """Results of the package in ``before`` against this checkout's, on every (video, audio)."""
+    import subprocess
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    here = str(Path(__file__).resolve().parents[1])
+    rows = []
+    for audio in audios:
+        for video in videos:
+            outs = {}
+            for tag, root in (("before", str(Path(before).resolve())), ("now", here)):
+                out = out_dir / f"{tag}_{Path(video).stem}__{Path(audio).stem}.mp4"
+                subprocess.run([sys.executable, "-c", GENERATE, root, str(audio), str(video), str(out),
+                                str(out_dir / f".cache_{tag}")], check=True)
+                outs[tag] = out
+            tracks = {k: track_video(probe_video(v), options) for k, v in outs.items()}
+            both = tracks["before"].found & tracks["now"].found
+            a, b = tracks["before"].landmarks[both], tracks["now"].landmarks[both]
+            lm_err = np.abs(a - b).max(axis=(1, 2))
+            gap_a, gap_b = L.mouth_opening(a), L.mouth_opening(b)
+            width = L.mouth_width(a)
+            info = probe_video(video)
+            template = track_video(info, options, cache_dir=out_dir / ".cache_now")
+            upper = {k: _upper_face_identical(video, v, template, options) for k, v in outs.items()}
+            rows.append(dict(video=clip_name(video), audio=clip_name(audio), frames=int(both.sum()),
+                             lm_max_px=float(lm_err.max()), lm_mean_max_px=float(lm_err.mean()),
+                             gap_px_max=float(np.abs(gap_a - gap_b).max() * width.mean()),
+                             gap_mean_before=float(gap_a.mean()), gap_mean_now=float(gap_b.mean()),
+                             gap_rel_err=float(abs(gap_b.mean() - gap_a.mean()) / max(gap_a.mean(), 1e-6)),
+                             upper_psnr_before=upper["before"], upper_psnr_now=upper["now"]))
+            print(table(rows[-1:], list(rows[-1])), flush=True)
+    return rows
+
+
+def _upper_face_identical(template, result, track, options) -> float:
+    """PSNR of the upper face (brows, eyes, nose) of ``result`` against ``template``, over all frames."""
+    info = probe_video(template)
+    from heygem_core.media.video import FrameReader
+    got = []
+    n = sum(1 for _ in frames_of(result))
+    order = template_indices(n, info.frame_count, options.loop_mode)
+    for (j, tf), rf in zip(FrameReader(info).frames(order), frames_of(result)):
+        lm = track.face(j)
+        if lm is not None:
+            got.append(psnr(rf, tf, L.upper_face_mask(lm, tf.shape)))
+    return float(np.mean(got))
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--videos", nargs="+", required=True)
@@ -91,8 +155,16 @@ def main(argv=None):
     ap.add_argument("--out-dir", default="bench/results/quality")
     ap.add_argument("--params", default=None)
     ap.add_argument("--json", default=None)
+    ap.add_argument("--before", default=None, help="compare with the package in this earlier checkout")
     a = ap.parse_args(argv)
     options = LipSyncOptions.from_yaml(a.params) if a.params else LipSyncOptions()
+    if a.before:
+        rows = compare_versions(a.videos, a.audios, Path(a.before), Path(a.out_dir), options)
+        print()
+        print(table(rows, list(rows[0])))
+        if a.json:
+            Path(a.json).write_text(json.dumps(rows, indent=2))
+        return
     rows = run(a.videos, a.audios, Path(a.out_dir), options)
     print()
     print(table(rows, list(rows[0])))

@@ -4,7 +4,8 @@
 
 For the built-in demo clip and each CLIP: the pipeline's time against a plain decode + H.264 re-encode of the
 same frames with the same encoder settings (ratio), with a cold and a warm face-track cache; the face stage
-alone cold vs warm; peak memory of the pipeline for the input and for the same input made 10× longer (always
+alone cold vs warm; the whole `heygem generate` process against ffmpeg's own transcode at 720p30 and
+1080x1920 HEVC (bench/process_speed.py); peak memory of the pipeline for the input and for the same input made 10× longer (always
 for the demo clip, for CLIPs with --memory). Then the Wav2Lip engine's end-to-end speed against its bare
 generator, the job queue's overhead, and the dashboard's first paint and progress rate, when those parts are
 installed. Ratios are what to compare between runs; seconds depend on the machine.
@@ -117,7 +118,7 @@ def main(argv=None) -> int:
     ap.add_argument("clips", nargs="*", help="more face videos (e.g. ../shared/media/*.mp4)")
     ap.add_argument("--audio", default=None, help="speech track (default: the built-in one)")
     ap.add_argument("--memory", action="store_true", help="also measure memory ×10 for the given clips")
-    ap.add_argument("--skip", nargs="*", default=[], choices=["memory", "wav2lip", "jobs", "dashboard"])
+    ap.add_argument("--skip", nargs="*", default=[], choices=["memory", "process", "wav2lip", "jobs", "dashboard"])
     ap.add_argument("--json", default="bench/results/bench.json")
     a = ap.parse_args(argv)
 
@@ -133,7 +134,8 @@ def main(argv=None) -> int:
         if "memory" not in a.skip:
             report["memory"] = [memory_row(c, audio, work) for c in (clips if a.memory else clips[:1])]
             print(table(report["memory"], list(report["memory"][0])), "\n", flush=True)
-        extras = {"wav2lip": ("bench.wav2lip_speed", {"video": demo, "audio": audio}),
+        extras = {"process": ("bench.process_speed", {}),
+                  "wav2lip": ("bench.wav2lip_speed", {"video": demo, "audio": audio}),
                   "jobs": ("bench.jobs_queue", {}),
                   "dashboard": ("bench.dashboard_paint", {})}
         for name, (module, kwargs) in extras.items():

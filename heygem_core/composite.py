@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from .media.planar import PlanarFrame
+
 
 @dataclass
 class Patch:
@@ -66,6 +68,9 @@ def match_color(pixels: np.ndarray, reference: np.ndarray, mask: np.ndarray) -> 
 def apply(frame: np.ndarray, patch: Patch) -> np.ndarray:
     """Blend ``patch`` into ``frame`` in place and return it; where the mask is 0 the pixel keeps its exact
     value (``blendLinear`` rounds ``0 * new + 1 * old`` back to ``old``)."""
+    if isinstance(frame, PlanarFrame):    # blended in BGR, carried into the planes as a change
+        frame.paste(patch.box, patch.pixels, patch.mask)
+        return frame
     x0, y0, x1, y1 = patch.box
     region = frame[y0:y1, x0:x1]
     m = np.ascontiguousarray(patch.mask, dtype=np.float32)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from pathlib import Path
+from typing import Callable
 
 # Bytes, not characters: file systems limit names to 255 bytes, and an output name joins two stems plus a
 # suffix, so each part stays well below that.
@@ -52,6 +53,17 @@ def output_stem(video_name: str, audio_name: str) -> str:
 def output_name(video: str | Path, audio: str | Path) -> str:
     """The result file's name for ``video`` speaking ``audio``: ``<video-stem>__<audio-stem>.mp4``."""
     return output_stem(Path(video).name, Path(audio).name) + ".mp4"
+
+
+def free_path(folder: Path, stem: str, suffix: str = ".mp4", *,
+              taken: Callable[[Path], bool] | None = None) -> Path:
+    """``folder/<stem><suffix>``, or ``<stem>-2``, ``-3``, … when that name exists on disk or ``taken(path)``
+    says it is already promised to another result: no result ever overwrites another."""
+    for n in range(1, 100_000):
+        path = folder / (f"{stem}{suffix}" if n == 1 else f"{stem}-{n}{suffix}")
+        if not path.exists() and not (taken and taken(path)):
+            return path
+    raise FileExistsError(f"{folder}: no free name for {stem}{suffix}")  # pragma: no cover
 
 
 def _truncate(text: str, max_bytes: int) -> str:

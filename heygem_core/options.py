@@ -39,7 +39,8 @@ class LipSyncOptions:
     # -- mouth motion (procedural engine)
     mouth_gain: float = _opt(1.0, "Scales how far the mouth opens for a given loudness.", lo=0.0, hi=3.0,
                              group="mouth")
-    max_opening: float = _opt(0.18, "Widest inner-lip opening, as a fraction of mouth width.", lo=0.02, hi=0.6,
+    max_opening: float = _opt(0.28, "Widest inner-lip opening (an open 'a'), as a fraction of mouth width.", lo=0.02,
+                              hi=0.6,
                               group="mouth")
     attack_ms: float = _opt(35.0, "How quickly the mouth opens when speech starts (ms).", lo=0.0, hi=500.0,
                             group="mouth")
@@ -110,6 +111,18 @@ class LipSyncOptions:
             raise OptionsError("params", f"{path}: not valid YAML ({exc.__class__.__name__})") from None
         if data is not None and not isinstance(data, dict):
             raise OptionsError("params", f"{path}: expected a mapping of option: value")
+        return cls.from_dict(data)
+
+    @classmethod
+    def load(cls, params: str | Path | None = None, **overrides: Any) -> "LipSyncOptions":
+        """A parameter set (a YAML file, or a shipped set's name such as ``news``) or the defaults, then
+        ``overrides``; ``None`` overrides are ignored.
+
+        The one "file, then flags" merge: the CLI, batches and the dashboard all build their options here."""
+        from .resources import parameter_set
+
+        data = cls.from_yaml(parameter_set(params)).to_dict() if params else {}
+        data.update({k: v for k, v in overrides.items() if v is not None})
         return cls.from_dict(data)
 
     def to_yaml(self, path: str | Path | None = None, *, comments: bool = True) -> str:

@@ -23,10 +23,10 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import composite
-from .media.audio import load_audio
+from .media.audio import AudioStream, load_audio
 from .engines import Engine, get_engine
 from .errors import Cancelled, InputError, NoFaceError
-from .media.files import check_file
+from .media.files import check_file, check_output
 from .options import LipSyncOptions
 from .progress import Progress
 from .speech import SAMPLE_RATE, Speech
@@ -39,6 +39,9 @@ log = logging.getLogger(__name__)
 
 ProgressHook = Callable[[Progress], None]
 StopHook = Callable[[], bool]
+# Bytes of decoded frames each frame queue (reader → engine, a batch, engine → encoder) may hold: small
+# frames keep the usual counts, 8K frames (100 MB each) a few at a time.
+FRAME_BUDGET_BYTES = 256 * 1024 * 1024
 
 
 @dataclass
@@ -92,14 +95,14 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
     out = Path(out)
     if out.suffix.lower() != ".mp4":
         raise InputError(out, "the output must be an .mp4 file")
-    out.parent.mkdir(parents=True, exist_ok=True)
+    check_output(out)             # a folder that takes no files fails now, not after the whole synthesis
 
     # 2. speech
     report(Progress("decode", 0, 1))
     t = time.perf_counter()
     if speech is None:
         speech = prepare_speech(audio)
-    sound = speech.memo("native_audio", lambda: load_audio(audio, sample_rate=None, mono=False))
+    sound = AudioStream(audio)      # the output's sound, decoded as the encoder reaches it, never held whole
 
     # 3. template
     info = probe_video(video, image_fps=options.image_fps)
@@ -135,10 +138,11 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
 
         writer = stack.enter_context(VideoWriter(out, info.width, info.height, info.fps, audio=sound,
                                                  crf=options.crf, preset=options.preset,
-                                                 audio_bitrate=options.audio_bitrate))
-        batch = max(1, options.batch_size if options.engine == "wav2lip" else 8)
+                                                 audio_bitrate=options.audio_bitrate,
+                                                 queue_size=frames_in_budget(info.width, info.height, 8)))
+        batch = max(1, int(getattr(engine, "batch_size", 8)))
         # closed first on the way out, so the reader thread has stopped before the tracker is closed
-        batches = stack.enter_context(closing(_batches(FrameReader(info), order, face_of, batch, stop)))
+        batches = stack.enter_context(closing(_batches(FrameReader(info, planar=True), order, face_of, batch, stop)))
         for k0, frames, faces in batches:
             ks = list(range(k0, k0 + len(frames)))
             for frame, patch in zip(frames, engine.synthesize(frames, faces, ks)):
@@ -166,11 +170,18 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
     return result
 
 
+def frames_in_budget(width: int, height: int, wanted: int) -> int:
+    """How many of ``wanted`` decoded frames of this size fit in `FRAME_BUDGET_BYTES` (at least one)."""
+    return max(1, min(wanted, FRAME_BUDGET_BYTES // max(1, width * height * 3)))
+
+
 def _batches(reader: FrameReader, order: np.ndarray, face_of: Callable, size: int, stop: StopHook
              ) -> Iterator[tuple[int, list[np.ndarray], list]]:
     """Template frames in output order with their faces (``face_of(index, frame)``), decoded and looked up
-    on a thread into a bounded queue, grouped into batches of ``size``."""
-    q: queue.Queue = queue.Queue(maxsize=2 * size)
+    on a thread into a bounded queue, grouped into batches of ``size``. The queue and a batch each hold at
+    most `FRAME_BUDGET_BYTES` of frames: 8K frames (100 MB each) come a few at a time."""
+    size = frames_in_budget(reader.info.width, reader.info.height, size)
+    q: queue.Queue = queue.Queue(maxsize=frames_in_budget(reader.info.width, reader.info.height, 2 * size))
     done = object()
     quit_flag = threading.Event()
 

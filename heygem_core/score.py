@@ -2,7 +2,8 @@
 
 Per video frame, the mouth opening (inner-lip gap ÷ mouth width, from the project's landmarks) and the
 speech-band loudness envelope of the audio; Pearson r at the best lag within ±200 ms. A positive lag means
-the sound comes after the mouth movement (the audio is late).
+the sound comes after the mouth movement (the audio is late). With it, the phonetic report
+(heygem_core.phonetic.report): do the lips close on p b m, and open wider on a than on i u f v w?
 """
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import numpy as np
 
 from .face.landmarks import mouth_opening
 from .options import LipSyncOptions
+from .phonetic.report import PhoneticReport
 from .speech import envelope
 
 MAX_LAG_S = 0.2
@@ -29,11 +31,15 @@ class SyncScore:
     fps: float
     opening: np.ndarray = field(repr=False)
     envelope: np.ndarray = field(repr=False)
+    phonetic: PhoneticReport | None = None
 
     def to_dict(self) -> dict:
         keys = ("r", "lag_ms", "face_ratio", "opening_range", "opening_speech", "opening_silence", "fps")
-        return {k: (None if isinstance(getattr(self, k), float) and np.isnan(getattr(self, k))
-                    else round(float(getattr(self, k)), 4)) for k in keys}
+        out = {k: (None if isinstance(getattr(self, k), float) and np.isnan(getattr(self, k))
+                   else round(float(getattr(self, k)), 4)) for k in keys}
+        if self.phonetic is not None:
+            out["phonetic"] = self.phonetic.to_dict()
+        return out
 
 
 def best_lag(opening: np.ndarray, env: np.ndarray, max_lag: int) -> tuple[float, int]:
@@ -90,13 +96,19 @@ def mouth_openings(video: str | Path, options: LipSyncOptions | None = None, *, 
 
 
 def sync_score(audio: str | Path, video: str | Path, *, speech=None, plot: str | Path | None = None,
-               on_progress=None) -> SyncScore:
-    """Score how well the mouth in ``video`` follows the speech in ``audio``."""
+               on_progress=None, phonetic: bool = True) -> SyncScore:
+    """Score how well the mouth in ``video`` follows the speech in ``audio`` (its script, when
+    ``speech.text`` is set, gives the phone timings of the phonetic report)."""
     from .pipeline import prepare_speech
 
     speech = speech or prepare_speech(audio)
     opening, fps = mouth_openings(video, on_progress=on_progress)
     result = score_track(opening, envelope(speech, fps, len(opening)), fps)
+    if phonetic:
+        from .phonetic import viseme_timeline
+        from .phonetic.report import phonetic_report
+
+        result.phonetic = phonetic_report(opening, fps, viseme_timeline(speech))
     if plot:
         plot_score(result, plot)
     return result

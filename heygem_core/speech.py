@@ -24,13 +24,18 @@ SILENCE_DBFS = -65.0        # quieter than this is silence, whatever the rest of
 
 @dataclass
 class Speech:
-    """Decoded speech: 16 kHz mono float32 ``samples`` plus a memo of features derived from them."""
+    """Decoded speech: 16 kHz mono float32 ``samples`` plus a memo of features derived from them.
+
+    ``text`` is the script of the speech when the user has it (English or Chinese): the mouth shapes are then
+    aligned to its words instead of recognised from the sound alone."""
 
     samples: np.ndarray
     sample_rate: int = SAMPLE_RATE
     path: str = ""
+    text: str | None = None
     _memo: dict = field(default_factory=dict, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # re-entrant: a feature's compute() may ask for another memoised feature of the same speech
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def duration(self) -> float:
@@ -47,7 +52,11 @@ class Speech:
 def stft_power(samples: np.ndarray, n_fft: int = WIN, hop: int = HOP) -> np.ndarray:
     """|STFT|² with a periodic Hann window, frames centred on ``t * hop`` (zero padding at the ends), the
     same framing as ``librosa.stft(center=True, pad_mode="constant")``. [shape=(n_fft // 2 + 1, n_frames)]"""
-    y = np.pad(np.asarray(samples, np.float32), n_fft // 2)
+    return _framed_power(np.pad(np.asarray(samples, np.float32), n_fft // 2), n_fft, hop)
+
+
+def _framed_power(y: np.ndarray, n_fft: int, hop: int) -> np.ndarray:
+    """|rfft|² of the Hann-windowed frames starting at every ``hop`` samples of ``y`` that fit whole."""
     n_frames = 1 + max(0, (len(y) - n_fft) // hop)
     frames = np.lib.stride_tricks.sliding_window_view(y, n_fft)[::hop][:n_frames]
     window = (0.5 - 0.5 * np.cos(2 * np.pi * np.arange(n_fft) / n_fft)).astype(np.float32)
@@ -68,6 +77,34 @@ def band_frames(samples: np.ndarray, sr: int = SAMPLE_RATE) -> tuple[np.ndarray,
     return spec[band], freqs[band]
 
 
+def band_summary(speech: Speech, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
+    """Speech-band power (summed over the band's bins) and power-weighted band frequency sum per 10 ms hop,
+    from `band_frames`' spectrogram computed ``block`` hops at a time: the same numbers, without ever
+    holding a long speech's whole spectrogram (two hours would be gigabytes). [each shape=(n_hops,)]"""
+
+    def compute():
+        y = np.asarray(speech.samples, np.float32)
+        if len(y) < WIN:
+            y = np.pad(y, (0, WIN - len(y)))
+        half = WIN // 2
+        n_hops = 1 + max(0, (len(y) + 2 * half - WIN) // HOP)
+        freqs = np.fft.rfftfreq(WIN, 1.0 / speech.sample_rate)
+        band = (freqs >= BAND_HZ[0]) & (freqs <= BAND_HZ[1])
+        total, weighted = np.empty(n_hops), np.empty(n_hops)
+        for h0 in range(0, n_hops, block):
+            h1 = min(n_hops, h0 + block)
+            # frames h0..h1-1 of the signal zero-padded by half a window at each end, framed exactly as
+            # stft_power frames the whole of it (the padding made for this block only: no copy of it all)
+            a, b = h0 * HOP - half, (h1 - 1) * HOP + WIN - half
+            seg = np.pad(y[max(a, 0): min(b, len(y))], (max(0, -a), max(0, b - len(y))))
+            power = _framed_power(seg, WIN, HOP)[band]
+            total[h0:h1] = power.sum(axis=0)
+            weighted[h0:h1] = (freqs[band][:, None] * power).sum(axis=0)
+        return total, weighted
+
+    return speech.memo("band_summary", compute)
+
+
 def loudness_db(speech: Speech) -> np.ndarray:
     """Speech-band loudness in dB relative to the clip's speech peak, one value per 10 ms [shape=(n_hops,)].
 
@@ -75,8 +112,8 @@ def loudness_db(speech: Speech) -> np.ndarray:
     silence or faint noise stays far below the peak instead of being scaled up to it."""
 
     def compute():
-        power, _ = band_frames(speech.samples, speech.sample_rate)
-        db = 10.0 * np.log10(power.sum(axis=0) + 1e-12) - FULL_SCALE_DB
+        total, _ = band_summary(speech)
+        db = 10.0 * np.log10(total + 1e-12) - FULL_SCALE_DB
         peak = max(float(np.percentile(db, 98)), QUIETEST_PEAK_DBFS) if db.size else 0.0
         return np.where(db < SILENCE_DBFS, -120.0, db - peak).astype(np.float32)
 
@@ -87,9 +124,8 @@ def spectral_centroid(speech: Speech) -> np.ndarray:
     """Speech-band spectral centroid in Hz per 10 ms hop: low for rounded vowels (o, u), high for spread (i, e)."""
 
     def compute():
-        power, freqs = band_frames(speech.samples, speech.sample_rate)
-        total = power.sum(axis=0) + 1e-10
-        return ((freqs[:, None] * power).sum(axis=0) / total).astype(np.float32)
+        total, weighted = band_summary(speech)
+        return (weighted / (total + 1e-10)).astype(np.float32)
 
     return speech.memo("centroid", compute)
 

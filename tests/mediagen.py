@@ -52,7 +52,7 @@ def write_audio(path: str | Path, samples: np.ndarray, sr: int, codec: str | Non
     samples = np.atleast_2d(np.asarray(samples, np.float32))
     default_codec, fmt = AUDIO_CODECS[path.suffix.lower()]
     codec = codec or default_codec
-    layout = "mono" if samples.shape[0] == 1 else "stereo"
+    layout = channel_layout(samples.shape[0])
     with av.open(str(path), "w", format=fmt, options=container_options) as out:
         # FFmpeg's own Vorbis encoder is marked experimental; it is the one this build has.
         options = {"strict": "experimental"} if codec == "vorbis" else None
@@ -62,11 +62,21 @@ def write_audio(path: str | Path, samples: np.ndarray, sr: int, codec: str | Non
     return path
 
 
+# FFmpeg's standard layout for each channel count; other counts get an unordered "<n>c" layout.
+LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1",
+           16: "hexadecagonal"}
+
+
+def channel_layout(channels: int) -> str:
+    return LAYOUTS.get(channels, f"{channels}c")
+
+
 def _mux_audio(out, stream, samples: np.ndarray, sr: int, layout: str) -> None:
     block = 4096
     for start in range(0, samples.shape[1], block):
-        chunk = np.ascontiguousarray(samples[:, start:start + block])
-        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+        # Interleaved ("flt"), not planar: PyAV 18 miscounts the planes of planar frames with 8+ channels.
+        chunk = np.ascontiguousarray(samples[:, start:start + block].T).reshape(1, -1)
+        frame = av.AudioFrame.from_ndarray(chunk, format="flt", layout=layout)
         frame.sample_rate, frame.pts, frame.time_base = sr, start, Fraction(1, sr)
         for packet in stream.encode(frame):
             out.mux(packet)

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 import mediagen as mg
-from heygem_core.media.audio import AUDIO_EXTS, Audio, load_audio
+from heygem_core.media.audio import AUDIO_EXTS, Audio, AudioStream, load_audio
 from heygem_core.errors import InputError
 
 # (extension, sample rate, how far the decoded length may stray from the true length in seconds)
@@ -49,6 +49,27 @@ def test_resampling_to_another_rate(tmp_path):
     audio = load_audio(path, sample_rate=22050)
     assert audio.samples.shape == (22050,)
     assert mg.dominant_frequency(audio.samples, 22050) == pytest.approx(2500.0, abs=1.0)
+
+
+@pytest.mark.parametrize("ext,sr,tol", ROUND_TRIPS)
+def test_streamed_sound_is_the_decoded_sound(tmp_path, ext, sr, tol):
+    # the output's sound track is read piece by piece: the same samples, padding cut the same way
+    path = mg.write_audio(tmp_path / f"tone{ext}", mg.sine(440.0, 1.2, sr, channels=2), sr)
+    whole = load_audio(path, sample_rate=None, mono=False)
+    stream = AudioStream(path)
+    pieces = list(stream.chunks())
+    assert (stream.sample_rate, stream.channels) == (whole.sample_rate, 2)
+    assert len(pieces) > 1 and all(p.dtype == np.float32 and p.shape[0] == 2 for p in pieces)
+    np.testing.assert_array_equal(np.concatenate(pieces, axis=1), whole.samples)
+    np.testing.assert_array_equal(np.concatenate(list(stream.chunks()), axis=1), whole.samples)  # again
+
+
+def test_streamed_sound_checks_the_file_first(tmp_path):
+    with pytest.raises(InputError, match="no such file"):
+        AudioStream(tmp_path / "missing.wav")
+    video = mg.write_video(tmp_path / "silent.mp4", mg.level_frames(5))
+    with pytest.raises(InputError, match="no audio stream"):
+        AudioStream(video)
 
 
 def test_aac_padding_is_cut_to_the_stream_length(tmp_path):

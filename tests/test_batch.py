@@ -47,20 +47,14 @@ def test_builtin_media_are_written_once_into_the_media_folder(tmp_path):
     assert batch.resolve_media("builtin:photo", tmp_path / "m").stat().st_mtime_ns == stamp
 
 
-def test_output_names_follow_generate_and_never_collide(tmp_path):
-    videos = [batch.BatchVideo("a/x.mp4", Path("a/x.mp4")), batch.BatchVideo("bad", None, "why"),
-              batch.BatchVideo("b/x.mov", Path("b/x.mov")), batch.BatchVideo("c/x.jpg", Path("c/x.jpg"))]
-    assert batch.output_names(videos, "talk.m4a") == ["x__talk.mp4", None, "x__talk-2.mp4", "x__talk-3.mp4"]
-
-
 def test_options_come_from_the_params_file_then_engine_and_checkpoint(tmp_path):
     style = tmp_path / "s.yaml"
     LipSyncOptions(mouth_gain=1.4, crf=18).to_yaml(style)
-    opts = batch.batch_options(style, engine="wav2lip", checkpoint="wav2lip_gan.pth")
+    opts = LipSyncOptions.load(style, engine="wav2lip", checkpoint="wav2lip_gan.pth")
     assert (opts.mouth_gain, opts.crf, opts.engine, opts.checkpoint) == (1.4, 18, "wav2lip", "wav2lip_gan.pth")
-    assert batch.batch_options() == LipSyncOptions()
+    assert LipSyncOptions.load() == LipSyncOptions.load(None, crf=None) == LipSyncOptions()
     with pytest.raises(OptionsError, match="checkpoint"):
-        batch.batch_options(engine="wav2lip")
+        LipSyncOptions.load(engine="wav2lip")
 
 
 def test_batch_parameter_files_are_checked(tmp_path):
@@ -78,10 +72,12 @@ def test_batch_parameter_files_are_checked(tmp_path):
 def test_example_batch_uses_the_builtin_media_and_matches_the_notebook_parameters():
     import papermill as pm
 
-    example = batch.load_batch_params(ROOT / "params" / "example_batch.yaml")
+    from heygem_core.resources import notebook, shipped_params_dir
+
+    example = batch.load_batch_params(shipped_params_dir() / "example_batch.yaml")
     assert example["audio"] == "builtin:speech" and set(example["videos"]) == {"builtin:clip", "builtin:photo"}
-    LipSyncOptions.from_yaml(ROOT / example["params"])
-    cell = pm.inspect_notebook(str(ROOT / "notebooks" / "batch.ipynb"))
+    assert LipSyncOptions.load(example["params"]) == LipSyncOptions.from_yaml(shipped_params_dir() / "default.yaml")
+    cell = pm.inspect_notebook(str(notebook("batch.ipynb")))
     assert tuple(cell) == batch.BATCH_KEYS
     assert yaml.safe_load(cell["out_dir"]["default"]) == batch.DEFAULT_OUT_DIR
 
@@ -93,7 +89,6 @@ def test_plan_describes_the_run(tmp_path):
     text = plan.describe()
     assert "options (differing from the defaults): teeth=0.2" in text
     assert "x/*.mp4  [no video or photo matches this pattern]" in text
-    assert plan.outputs == [None]
 
 
 def items():

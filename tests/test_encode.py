@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import mediagen as mg
-from heygem_core.media.audio import Audio, load_audio
+from heygem_core.media.audio import Audio, AudioStream, load_audio
 from heygem_core.media.encode import VideoWriter, temp_path
 from heygem_core.media.video import FrameReader, probe_video
 
@@ -87,6 +87,18 @@ def test_audio_length_matches_when_video_covers_it(tmp_path):
     audio = load_audio(out, sample_rate=None, mono=False)
     assert audio.sample_rate == 48000 and audio.channels == 1
     assert audio.duration == pytest.approx(1.0, abs=1 / FPS)
+
+
+@pytest.mark.parametrize("channels", [1, 2])
+def test_sound_streamed_from_the_file_matches_the_decoded_sound(tmp_path, channels):
+    # the pipeline hands the writer the speech file itself; the result must be what the decoded sound gives
+    src = mg.write_audio(tmp_path / "speech.flac", mg.sine(440.0, 1.0, 44100, channels=channels), 44100)
+    frames = mg.level_frames(13) * 2
+    a = _write(tmp_path / "decoded.mp4", frames, audio=load_audio(src, sample_rate=None, mono=False))
+    b = _write(tmp_path / "streamed.mp4", frames, audio=AudioStream(src))
+    got_a, got_b = (load_audio(p, sample_rate=None, mono=False) for p in (a, b))
+    assert got_b.channels == channels
+    np.testing.assert_array_equal(got_a.samples, got_b.samples)
 
 
 def test_unusual_rate_and_surround_are_made_playable(tmp_path):

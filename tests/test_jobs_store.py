@@ -392,3 +392,31 @@ def test_log_has_ids_and_rotates_by_size(ws):
     for line in (ws.logs / "heygem.log").read_text().splitlines():
         assert re.match(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} (INFO|WARNING) +\[\d+\] (-|job=\S+ item=\S+) ", line)
     assert first.exists()
+
+
+def test_a_workspace_from_before_hosts_opens_and_records_them(tmp_path, media):
+    """A store of schema 1 (no items.host) is upgraded in place; its jobs stay and new runs get a host."""
+    import sqlite3
+
+    from heygem_core.jobs import store as store_mod
+
+    root = tmp_path / "ws"
+    root.mkdir()
+    con = sqlite3.connect(root / "jobs.sqlite")
+    con.executescript(store_mod._SCHEMA.replace(",\n    host       TEXT", "") + "PRAGMA user_version = 1;")
+    with pytest.raises(sqlite3.OperationalError):       # really the old layout
+        con.execute("SELECT host FROM items")
+    with con:
+        con.execute("INSERT INTO jobs (id, created, audio, audio_name, options) VALUES ('old1', 1.0, ?, "
+                    "'speech.wav', '{}')", (str(media["audio"]),))
+        con.execute("INSERT INTO items (id, job_id, idx, video, video_name, status) VALUES "
+                    "('old1-1', 'old1', 0, ?, 'anna.mp4', 'queued')", (str(media["a"]),))
+    con.close()
+    store = Workspace(root).store
+    con = sqlite3.connect(root / "jobs.sqlite")
+    assert con.execute("PRAGMA user_version").fetchone()[0] == store_mod.SCHEMA_VERSION
+    assert [i.video_name for i in store.get_job("old1").items] == ["anna.mp4"]
+    item = store.claim_next()
+    assert item.id == "old1-1" and store.get_item(item.id).host is None
+    store.set_host(item.id, "render-2 (tcp://10.0.0.7:40113)")
+    assert store.get_item(item.id).host == "render-2 (tcp://10.0.0.7:40113)"

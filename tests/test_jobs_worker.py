@@ -10,7 +10,7 @@ import cv2
 import pytest
 
 from heygem_core.jobs import Workspace, ensure_worker, worker_pid
-from heygem_core.jobs.lock import WorkerBusy
+from heygem_core.errors import WorkerBusy
 from heygem_core.jobs.runner import ItemProgress
 from heygem_core.jobs.worker import Worker
 from heygem_core.options import LipSyncOptions

@@ -1,7 +1,8 @@
 import numpy as np
 import pytest
 
-from heygem_core.engines.procedural import attack_release, mouth_targets
+from heygem_core.engines.procedural import mouth_targets
+from heygem_core.phonetic.shapes import attack_release
 from heygem_core.options import LipSyncOptions
 from heygem_core.speech import Speech, envelope, per_frame
 from conftest import tone_bursts
@@ -81,3 +82,14 @@ def test_numpy_stft_matches_librosa():
     got = stft_power(y)
     assert got.shape == ref.shape
     np.testing.assert_allclose(got, ref, rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("n", [300, 16000 * 3 + 77])
+def test_band_features_in_blocks_equal_the_whole_spectrogram(n):
+    # a long speech's features are computed a block of hops at a time; the numbers must not change
+    from heygem_core.speech import band_frames, band_summary
+    y = np.random.default_rng(5).standard_normal(n).astype(np.float32) * 0.1
+    power, freqs = band_frames(y)
+    total, weighted = band_summary(Speech(y), block=7)
+    np.testing.assert_array_equal(total, power.sum(axis=0))
+    np.testing.assert_array_equal(weighted, (freqs[:, None] * power).sum(axis=0))

@@ -93,7 +93,8 @@ def test_audio_window_follows_the_output_frame(engine, clip):
     frames, faces = clip
     silent, loud = engine.synthesize([frames[0]] * 2, [faces[0]] * 2, [0, 12])   # 0 s (silence), 0.48 s (tone)
     assert silent.box == loud.box
-    assert not np.array_equal(silent.pixels, loud.pixels)
+    moved = np.abs(silent.pixels.astype(np.int16) - loud.pixels).max()
+    assert moved >= 3   # the tone moves the mouth by whole levels, not by a rounding flip
 
 
 def test_frames_without_a_face_pass_through(engine, clip):

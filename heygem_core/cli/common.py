@@ -23,9 +23,4 @@ def add_option_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def options_from_args(args: argparse.Namespace) -> LipSyncOptions:
-    base = LipSyncOptions.from_yaml(args.params).to_dict() if args.params else {}
-    for f in option_fields():
-        value = getattr(args, f"opt_{f.name}", None)
-        if value is not None:
-            base[f.name] = value
-    return LipSyncOptions.from_dict(base)
+    return LipSyncOptions.load(args.params, **{f.name: getattr(args, f"opt_{f.name}", None) for f in option_fields()})

@@ -1,9 +1,8 @@
 """`heygem demo`: the main job on built-in media — one speech track drives two presenters."""
 from __future__ import annotations
 
+import sys
 from pathlib import Path
-
-import cv2
 
 
 def register(sub) -> None:
@@ -13,31 +12,19 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    from ..demo import demo_face_clip, demo_speech_path, face_photo
-    from ..options import LipSyncOptions
-    from ..pipeline import generate, prepare_speech
-    from ..score import sync_score
-    from ..names import output_name
-    from .progress_bar import StageBar
+    from ..batch import BUILTIN_CLIP, BUILTIN_PHOTO, BUILTIN_SPEECH, plan_batch, run_batch
+    from .progress_bar import BarReporter
 
-    out = Path(args.out_dir)
-    media = out / "media"
-    media.mkdir(parents=True, exist_ok=True)
-    audio = demo_speech_path()
-    clip = demo_face_clip(media / "presenter_clip.mp4", seconds=3.0)
-    still = media / "presenter_photo.jpg"
-    cv2.imwrite(str(still), face_photo())
-    print(f"built-in media: {audio.name} ({audio.stat().st_size // 1024} KB speech), {clip}, {still}")
-
-    options = LipSyncOptions()
-    speech = prepare_speech(audio)
-    for video in (clip, still):
-        bar = StageBar(video.name)
-        result = generate(audio, video, out / output_name(video, audio), options, on_progress=bar.update,
-                          speech=speech, track_cache=out / ".cache")
-        bar.close()
-        score = sync_score(audio, result.output)
-        print(f"  → {result.output}  {result.frames} frames, {result.duration:.1f} s, made in "
-              f"{result.seconds:.1f} s; sync r = {score.r:.2f} at {score.lag_ms:+.0f} ms")
-    print(f"\nDone. Open the MP4 files in {out.resolve()} with any video player or a browser.")
-    return 0
+    plan = plan_batch(BUILTIN_SPEECH, [BUILTIN_CLIP, BUILTIN_PHOTO], out_dir=args.out_dir)
+    media = ", ".join(str(v.path) for v in plan.videos)
+    print(f"built-in media: {plan.audio.name} ({plan.audio.stat().st_size // 1024} KB speech), {media}")
+    failed = 0
+    for item in run_batch(plan, reporter=BarReporter()):
+        if not item.ok:
+            failed += 1
+            print(f"heygem: error: {item.describe_error()}", file=sys.stderr)
+            continue
+        sync = "" if item.score is None else f"; sync r = {item.score.r:.2f} at {item.score.lag_ms:+.0f} ms"
+        print(f"  → {item.output}  {item.frames} frames, {item.duration:.1f} s, made in {item.seconds:.1f} s{sync}")
+    print(f"\nDone. Open the MP4 files in {Path(args.out_dir).resolve()} with any video player or a browser.")
+    return 1 if failed else 0

@@ -2,23 +2,21 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
 from pathlib import Path
 
-from ..errors import HeygemError
-from ..names import output_name
 from .common import add_option_flags, options_from_args
 from .progress_bar import StageBar
-
-log = logging.getLogger(__name__)
 
 
 def register(sub) -> None:
     p = sub.add_parser("generate", help="make one lip-synced video per face video",
-                       description="The face in each VIDEO speaks AUDIO. Writes OUT_DIR/<video>__<audio>.mp4.")
+                       description="The face in each VIDEO speaks AUDIO. Writes OUT_DIR/<video>__<audio>.mp4 "
+                                   "(…-2.mp4 and so on when that name is taken: nothing is overwritten).")
     p.add_argument("--audio", required=True, help="speech track (wav, mp3, m4a, flac, ogg, or a video's sound)")
-    p.add_argument("--video", required=True, nargs="+", help="face videos (mp4, mov, mkv, avi, webm) or photos")
+    p.add_argument("--video", required=True, nargs="+", action="extend",
+                   help="face videos (mp4, mov, mkv, avi, webm) or photos; may be repeated")
+    p.add_argument("--text", metavar="FILE", help="the script of the speech (UTF-8 text), for sharper mouth shapes")
     p.add_argument("--out-dir", default="outputs", help="where results go (default: ./outputs)")
     p.add_argument("--track-cache", default=None,
                    help="folder for cached face tracks (default: <out-dir>/.cache); 'none' to disable")
@@ -29,41 +27,47 @@ def register(sub) -> None:
     p.set_defaults(func=run)
 
 
-def run(args) -> int:
-    from ..engines import get_engine
-    from ..pipeline import generate, prepare_speech
+def track_cache_dir(value: str | None, out_dir: Path) -> Path | None:
+    """``--track-cache``: a folder, ``none`` (no cache), or unset (``<out-dir>/.cache``)."""
+    if value is None:
+        return out_dir / ".cache"
+    return None if value.strip().lower() == "none" else Path(value)
 
-    options = options_from_args(args)
+
+def run(args) -> int:
+    from ..session import LipSyncSession, read_text
+
     out_dir = Path(args.out_dir)
-    cache = None if str(args.track_cache).lower() == "none" else Path(args.track_cache or out_dir / ".cache")
-    speech = prepare_speech(args.audio)          # a bad audio fails the whole command: exit 2
-    engine = get_engine(options)                 # loaded once for every video
+    text = read_text(args.text) if args.text else None
+    # a bad speech track or engine fails the whole command (exit 2) before any video is touched
+    session = LipSyncSession(args.audio, options_from_args(args), text=text,
+                             track_cache=track_cache_dir(args.track_cache, out_dir))
+    quiet = args.quiet or args.json
     results, failures = [], 0
     for i, video in enumerate(args.video, 1):
-        label = f"[{i}/{len(args.video)}] {Path(video).name}"
-        bar = StageBar(label, disable=args.quiet or args.json and not sys.stderr.isatty())
+        bar = StageBar(f"[{i}/{len(args.video)}] {Path(video).name}", disable=True if quiet else None)
         try:
-            result = generate(args.audio, video, out_dir / output_name(video, args.audio), options,
-                              on_progress=bar.update, speech=speech, engine=engine, track_cache=cache)
-        except BaseException as exc:
+            item = session.run(video, session.output_path(video, out_dir), score=args.score,
+                               on_progress=bar.update)
+        except BaseException:
             bar.close(ok=False)
-            if not isinstance(exc, HeygemError):
-                raise
+            raise
+        bar.close(ok=item.ok)
+        if not item.ok:
+            print(f"heygem: error: {item.error}", file=sys.stderr)
             if len(args.video) == 1:
-                raise
+                return 2        # the one input was unusable
             failures += 1
-            print(f"heygem: error: {exc}", file=sys.stderr)
-            if args.debug:
-                log.exception("item failed")
             continue
-        bar.close()
+        result = item.result
         entry = result.to_dict()
-        if args.score:
-            from ..score import sync_score
-            entry["score"] = sync_score(args.audio, result.output).to_dict()
+        if item.score is not None:
+            entry["score"] = item.score.to_dict()
+        elif item.error:
+            print(f"heygem: warning: {result.output}: {item.error}", file=sys.stderr)
         results.append(entry)
         if not args.json:
-            score = f", sync r={entry['score']['r']:.2f}" if args.score else ""
+            score = f", sync r={item.score.r:.2f}" if item.score is not None else ""
             print(f"{result.output}  ({result.frames} frames, {result.duration:.1f} s, "
                   f"{result.seconds:.1f} s taken, face in {100 * result.face_ratio:.0f}% of frames{score})")
     if args.json:

@@ -1,4 +1,5 @@
-"""`heygem score --audio A --video V`: how well the mouth follows the speech."""
+"""`heygem score --audio A --video V [--text SCRIPT]`: how well the mouth follows the speech, and whether
+the lips make its shapes (p b m closed, a open wider than i u f v w)."""
 from __future__ import annotations
 
 import json
@@ -10,6 +11,9 @@ def register(sub) -> None:
     p.add_argument("--video", required=True)
     p.add_argument("--json", action="store_true", help="print the score as JSON")
     p.add_argument("--plot", metavar="FILE.png", help="save both curves over time")
+    p.add_argument("--text", metavar="FILE.txt",
+                   help="the script of the speech (UTF-8, English or Chinese): exact phone timings for the "
+                        "phonetic figures")
     p.set_defaults(func=run)
 
 
@@ -18,14 +22,37 @@ def run(args) -> int:
     from ..score import sync_score
     from ..media.video import IMAGE_EXTS, VIDEO_EXTS
 
+    from ..pipeline import prepare_speech
+
     check_file(args.video, VIDEO_EXTS + IMAGE_EXTS, "a video or an image")
-    s = sync_score(args.audio, args.video, plot=args.plot)
+    speech = prepare_speech(args.audio)
+    if args.text:
+        speech.text = read_script(args.text)
+    s = sync_score(args.audio, args.video, speech=speech, plot=args.plot)
     if args.json:
         print(json.dumps(s.to_dict(), indent=2))
     else:
         print(f"r = {s.r:.3f} at lag {s.lag_ms:+.0f} ms; face in {100 * s.face_ratio:.0f}% of frames; "
               f"mouth opening range {s.opening_range:.3f} (speech {s.opening_speech:.3f}, "
               f"silence {s.opening_silence:.3f})")
+        if s.phonetic is not None:
+            print(s.phonetic.summary())
         if args.plot:
             print(f"plot: {args.plot}")
     return 0
+
+
+def read_script(path) -> str:
+    """The text of a script file, or a one-line InputError naming it."""
+    from pathlib import Path
+
+    from ..errors import InputError
+
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "not UTF-8 text") from None
+    except OSError as exc:
+        raise InputError(path, f"cannot be read ({exc.strerror})") from None

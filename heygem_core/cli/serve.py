@@ -31,6 +31,13 @@ def register(sub) -> None:
                    help=f"largest file a browser may upload, in MiB (default {DEFAULT_MAX_UPLOAD_MB})")
     p.add_argument("--cull-idle", type=int, default=900, metavar="S",
                    help="stop a page's kernel after S seconds without activity (default 900)")
+    p.add_argument("--max-pages", type=int, default=20, metavar="N",
+                   help="pages open at once (each runs a kernel); beyond, a 'too many open pages' page (default 20)")
+    p.add_argument("--page-grace", type=float, default=60.0, metavar="S",
+                   help="shut a page's kernel down S seconds after its tab closed (default 60)")
+    p.add_argument("--dask", default=None, metavar="ADDRESS",
+                   help="the worker runs the items on the Dask cluster at ADDRESS (tcp://host:8786), or on "
+                        "local:N worker processes; it then stays up while the app runs")
     p.set_defaults(func=run)
 
 
@@ -43,8 +50,11 @@ def run(args) -> int:
         raise InputError("--max-upload-mb", "must be more than 0")
     ws = Workspace(Path(args.root_path).expanduser())
     settings = ServeSettings(root=ws.root, port=args.port, ip=args.ip, token=resolve_token(args.ip, args.token),
-                             lang=args.lang, max_upload_mb=args.max_upload_mb, cull_idle_s=args.cull_idle)
-    worker = ensure_worker(ws.root)
+                             lang=args.lang, max_upload_mb=args.max_upload_mb, cull_idle_s=args.cull_idle,
+                             max_pages=args.max_pages, page_grace_s=args.page_grace)
+    # A cluster worker stays for the app's lifetime: one that left when idle would be replaced by the next
+    # page's submit with a plain local worker.
+    worker = ensure_worker(ws.root, dask=args.dask, idle_exit=None) if args.dask else ensure_worker(ws.root)
     # Voilà's own log lines go to stderr; stdout says the address to open (every address of this machine
     # for a wildcard bind: colleagues' machines may not resolve its host name).
     from ..ui.lan import page_urls

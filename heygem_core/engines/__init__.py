@@ -20,6 +20,7 @@ _ENGINES = {"procedural": ("procedural", "ProceduralEngine"), "wav2lip": ("wav2l
 
 class Engine(Protocol):
     name: str
+    batch_size: int      # frames per ``synthesize`` call
 
     def prepare(self, speech: Speech, fps: float, n_frames: int) -> None: ...
 

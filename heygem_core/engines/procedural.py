@@ -1,7 +1,8 @@
 """The weights-free engine: the person's own lips and jaw, moved by the speech.
 
-Per output frame the speech gives a target mouth: an inner-lip opening (a fraction of mouth width, from the
-speech-band loudness with attack/release) and a lip spread/rounding (from the spectral shape). The frame's
+Per output frame the speech gives a target mouth: an inner-lip opening (a fraction of mouth width) and a lip
+spread/rounding, from the speech's viseme timeline (heygem_core.phonetic: p b m press the lips, f v bring the
+lower lip to the teeth, o u w round, i e spread, a opens wide, silence closes). The frame's
 real landmarks give where the lips are now. Every frame is aimed at the *target* shape (closed-neutral plus
 the speech-driven opening), never pushed by a delta on top of whatever the template mouth was doing, so a
 template that already talks does not double the motion.
@@ -17,12 +18,13 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from threadpoolctl import threadpool_limits
+from threadpoolctl import ThreadpoolController
 
 from ..face import landmarks as L
 from ..composite import Patch, clip_box
 from ..options import LipSyncOptions
-from ..speech import Speech, envelope, per_frame, spectral_centroid
+from ..phonetic import mouth_track, viseme_timeline
+from ..speech import Speech
 
 UPPER_LIFT = 0.2      # share of an opening taken by the upper lip; the jaw and lower lip take the rest
 
@@ -39,6 +41,7 @@ ANCHORS = sorted({*L.NOSE_BRIDGE, *L.NOSE_BOTTOM, *L.RIGHT_EYE_CORNERS, *L.LEFT_
 
 class ProceduralEngine:
     name = "procedural"
+    batch_size = 8      # frames handed over at a time: enough to keep the reader and encoder threads busy
 
     def __init__(self, options: LipSyncOptions):
         self.options = options
@@ -52,8 +55,9 @@ class ProceduralEngine:
     # -- image side
     def synthesize(self, frames, faces, indices):
         # Tiny solves and products: BLAS worker threads only fight the decoder and encoder threads here.
-        with threadpool_limits(1):
-            return [None if face is None else self.render(frame, face, self.opening[k], self.spread[k])
+        with _blas_threads().limit(limits=1):
+            return [None if face is None else render_near_mouth(self.render, frame, face, self.opening[k],
+                                                                self.spread[k])
                     for frame, face, k in zip(frames, faces, indices)]
 
     def render(self, frame: np.ndarray, lm: np.ndarray, opening: float, spread: float) -> Patch | None:
@@ -76,50 +80,48 @@ class ProceduralEngine:
         return Patch(sub, pixels, mask)
 
 
+def render_near_mouth(render, frame, lm: np.ndarray, opening: float, spread: float) -> Patch | None:
+    """``render(frame, lm, opening, spread)`` given only the BGR pixels around the mouth when ``frame`` is a
+    `PlanarFrame` (YUV planes read as BGR where read): the region the warp can sample, the mouth region
+    plus more than the farthest displacement, with the landmarks and the patch shifted to match."""
+    if isinstance(frame, np.ndarray):
+        return render(frame, lm, opening, spread)
+    geo = MouthGeometry(lm)
+    x0, y0, x1, y1 = geo.region()
+    reach = 0.7 * geo.width + 4.0               # targets open at most 0.6 mouth widths
+    bx0, by0, bx1, by1 = clip_box((x0 - reach, y0 - reach, x1 + reach, y1 + reach), frame.shape[1],
+                                  frame.shape[0])
+    if bx1 - bx0 < 8 or by1 - by0 < 8:
+        return None
+    patch = render(frame[by0:by1, bx0:bx1], lm - np.array([bx0, by0], lm.dtype), opening, spread)
+    if patch is None:
+        return None
+    px0, py0, px1, py1 = patch.box
+    return Patch((px0 + bx0, py0 + by0, px1 + bx0, py1 + by0), patch.pixels, patch.mask)
+
+
+_CONTROLLER: list[ThreadpoolController] = []
+
+
+def _blas_threads() -> ThreadpoolController:
+    """The loaded BLAS libraries, found once: looking them up scans every loaded library, which cost
+    more than the small products it was limiting when done for each batch of frames."""
+    if not _CONTROLLER:
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0]
+
+
 # ---------------------------------------------------------------------------------------------------------
 # speech → mouth targets
 
 def mouth_targets(speech: Speech, fps: float, n_frames: int, options: LipSyncOptions):
-    """Inner-lip opening (fraction of mouth width) and lip width factor for each output frame."""
-    env = envelope(speech, fps, n_frames, floor_db=options.silence_db)
-    shaped = np.power(env, 1.15)
-    smooth = attack_release(shaped, fps, options.attack_ms, options.release_ms)
-    opening = np.clip(options.mouth_gain * options.max_opening * smooth, 0.0, 0.6).astype(np.float32)
-
-    centroid = per_frame(np.log(spectral_centroid(speech) + 1.0), fps, n_frames)
-    voiced = env > 0.15
-    if voiced.sum() >= 3:
-        z = (centroid - np.median(centroid[voiced])) / (centroid[voiced].std() + 1e-6)
-    else:
-        z = np.zeros(n_frames, np.float32)
-    # high centroid (i, e, s) spreads the lips, low (o, u) rounds them; only while the mouth moves
-    spread = 1.0 + options.rounding * 0.07 * np.tanh(z) * np.clip(env * 2.0, 0.0, 1.0)
-    spread = attack_release(spread - 1.0, fps, options.attack_ms, options.release_ms, signed=True) + 1.0
-    return opening, spread.astype(np.float32)
-
-
-def attack_release(x: np.ndarray, fps: float, attack_ms: float, release_ms: float, *,
-                   signed: bool = False) -> np.ndarray:
-    """Asymmetric one-pole smoothing run forwards and backwards and averaged: quick to open, slower to
-    close, and no net delay (the audio is known in advance, so the filter may look ahead)."""
-    def coef(ms):
-        return 1.0 if ms <= 0 else 1.0 - np.exp(-1000.0 / (ms * fps))
-
-    a, r = coef(attack_ms), coef(release_ms)
-
-    def run(seq):
-        out = np.empty_like(seq)
-        y = seq[0] if len(seq) else 0.0
-        for i, v in enumerate(seq):
-            rising = abs(v) > abs(y) if signed else v > y
-            y += (a if rising else r) * (v - y)
-            out[i] = y
-        return out
-
-    x = np.asarray(x, np.float64)
-    if x.size == 0:
-        return x.astype(np.float32)
-    return (0.5 * (run(x) + run(x[::-1])[::-1])).astype(np.float32)
+    """Inner-lip opening (fraction of mouth width) and lip width factor for each output frame, from the
+    speech's viseme timeline (its script aligned when ``speech.text`` is set): lips pressed for p b m, lower
+    lip to the teeth for f v, rounded o u w, spread i e, open a, closed in silence."""
+    track = mouth_track(viseme_timeline(speech), fps, n_frames, max_opening=options.max_opening,
+                        gain=options.mouth_gain, rounding=options.rounding, attack_ms=options.attack_ms,
+                        release_ms=options.release_ms, silence_db=options.silence_db)
+    return track.opening, track.spread
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -235,10 +237,12 @@ def split_weight(box, target: MouthTarget, geo: MouthGeometry) -> np.ndarray:
     Sharp between the mouth corners (the lips' own edge), widening into a soft blend beyond them where both
     halves hardly move, so no seam runs out across the cheeks. [shape=(h, w), float32]"""
     x0, y0, x1, y1 = box
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    pts = np.stack([xx, yy], -1)
-    along = (pts - geo.center) @ geo.u.astype(np.float32)
-    down = (pts - geo.center) @ geo.v.astype(np.float32)
+    # position along and down the mouth of every pixel, from one row and one column (it is linear in x, y)
+    xs = (np.arange(x0, x1, dtype=np.float64) - geo.center[0])[None, :]
+    ys = (np.arange(y0, y1, dtype=np.float64) - geo.center[1])[:, None]
+    u, v = geo.u.astype(np.float32).astype(np.float64), geo.v.astype(np.float32).astype(np.float64)
+    along = xs * u[0] + ys * u[1]
+    down = xs * v[0] + ys * v[1]
     mid = (target.inner_upper + target.inner_lower) / 2.0
     line = np.interp(along, *_sorted(geo.along(mid), geo.down(mid))).astype(np.float32)
     half = 0.5 * np.ptp(geo.along(mid))
@@ -267,7 +271,7 @@ def warp_field(target: MouthTarget, geo: MouthGeometry, lm: np.ndarray, box):
     grid = np.stack(np.meshgrid(gx, gy), -1).reshape(-1, 2)
     sigma = 0.42 * geo.width
     window = below_nose_window(grid, lm, geo) * edge_window(grid, box)
-    halves = [rbf(grid, src, dst, sigma) * window[:, None]
+    halves = [rbf_on_grid(gx, gy, src, dst, sigma).reshape(-1, 2) * window[:, None]
               for src, dst in ((target.upper_src, target.upper_dst), (target.lower_src, target.lower_dst))]
     moving = np.maximum(*(np.hypot(h[:, 0], h[:, 1]) for h in halves)).reshape(len(gy), len(gx)) * 4.0 > 1 / 64
     if not moving.any():
@@ -275,9 +279,14 @@ def warp_field(target: MouthTarget, geo: MouthGeometry, lm: np.ndarray, box):
     rows, cols = np.nonzero(moving)
     sub = (x0 + max(cols.min() - 1, 0) * step, y0 + max(rows.min() - 1, 0) * step,
            min(x1, x0 + (cols.max() + 2) * step), min(y1, y0 + (rows.max() + 2) * step))
-    size = (len(gx) * step, len(gy) * step)
-    ox, oy = sub[0] - x0, sub[1] - y0
-    up, lo = (cv2.resize(h.reshape(len(gy), len(gx), 2).astype(np.float32), size, interpolation=cv2.INTER_LINEAR)
+    # upsample only the grid cells around sub (one more each side: an exact x step resize then gives the
+    # same values there as upsampling the whole grid)
+    r0, r1 = max(rows.min() - 2, 0), min(rows.max() + 3, len(gy))
+    c0, c1 = max(cols.min() - 2, 0), min(cols.max() + 3, len(gx))
+    size = ((c1 - c0) * step, (r1 - r0) * step)
+    ox, oy = sub[0] - x0 - c0 * step, sub[1] - y0 - r0 * step
+    up, lo = (cv2.resize(h.reshape(len(gy), len(gx), 2)[r0:r1, c0:c1].astype(np.float32), size,
+                         interpolation=cv2.INTER_LINEAR)
               [oy: oy + sub[3] - sub[1], ox: ox + sub[2] - sub[0]] for h in halves)
     w = split_weight(sub, target, geo)[..., None]
     field = up + (lo - up) * w
@@ -295,10 +304,26 @@ def rbf(points: np.ndarray, src: np.ndarray, dst: np.ndarray, sigma: float) -> n
     disp = src - dst
     if not np.any(np.abs(disp) > 0.05):
         return np.zeros_like(points)
+    return np.exp(_sq_dist(points, dst) * (-0.5 / (sigma * sigma))) @ _rbf_weights(dst, disp, sigma)
+
+
+def rbf_on_grid(gx: np.ndarray, gy: np.ndarray, src: np.ndarray, dst: np.ndarray, sigma: float) -> np.ndarray:
+    """`rbf` at every point of the grid ``gx`` x ``gy`` (rows along y). A Gaussian of the distance is a
+    Gaussian of dx times one of dy, so the grid takes two small matrix products per axis of displacement
+    instead of one kernel value per grid point and control point. [shape=(len(gy), len(gx), 2)]"""
+    disp = src - dst
+    if not np.any(np.abs(disp) > 0.05):
+        return np.zeros((len(gy), len(gx), 2))
+    weights = _rbf_weights(dst, disp, sigma)
     inv = -0.5 / (sigma * sigma)
-    k = np.exp(_sq_dist(dst, dst) * inv)
-    weights = np.linalg.solve(k + 1e-3 * np.eye(len(dst)), disp)
-    return np.exp(_sq_dist(points, dst) * inv) @ weights
+    ex = np.exp(np.square(gx[:, None] - dst[None, :, 0]) * inv)      # (nx, J)
+    ey = np.exp(np.square(gy[:, None] - dst[None, :, 1]) * inv)      # (ny, J)
+    return np.stack([(ey * weights[:, c]) @ ex.T for c in (0, 1)], -1)
+
+
+def _rbf_weights(dst: np.ndarray, disp: np.ndarray, sigma: float) -> np.ndarray:
+    k = np.exp(_sq_dist(dst, dst) * (-0.5 / (sigma * sigma)))
+    return np.linalg.solve(k + 1e-3 * np.eye(len(dst)), disp)
 
 
 def _sq_dist(a: np.ndarray, b: np.ndarray) -> np.ndarray:

@@ -175,6 +175,7 @@ class FaceTracker:
         after the first miss only every ``TILE_EVERY``-th frame, so a long stretch without a face stays cheap.
         """
         self.detections += 1
+        frame = np.asarray(frame)        # a PlanarFrame: the whole frame in BGR, only when searching
         h, w = frame.shape[:2]
         long, short = max(w, h), min(w, h)
         # One shrink for every pass: tiles of the short side's size come out DETECT_SIZE square.

@@ -11,10 +11,11 @@ does the work, one item at a time, and survives the pages.
 """
 from __future__ import annotations
 
-from .lock import WorkerBusy, ensure_worker, worker_pid
+from ..errors import JobError, WorkerBusy
+from .lock import ensure_worker, worker_pid
 from .logfile import configure_log, log_context
 from .records import HistoryEntry, ItemRecord, JobRecord
-from .store import JobError, JobStore, WorkItem
+from .store import JobStore, WorkItem
 from .workspace import Workspace
 
 

@@ -31,10 +31,11 @@ def export_zip(out_path: str | Path, entries: Iterable[HistoryEntry]) -> Path:
     if not out_path.parent.is_dir():
         raise InputError(out_path, "its folder does not exist")
     tmp = out_path.with_name(f".{out_path.name}.{os.getpid()}.part")
-    manifest, used = [], set()
+    manifest, used, chosen = [], set(), 0
     try:
         with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
             for entry in entries:
+                chosen += 1
                 src = Path(entry.output)
                 if not src.is_file():
                     log.warning("export: %s is missing on disk, skipped", src)
@@ -45,6 +46,9 @@ def export_zip(out_path: str | Path, entries: Iterable[HistoryEntry]) -> Path:
                                  "duration": entry.duration, "engine": entry.engine, "score": entry.score,
                                  "finished": time.strftime("%Y-%m-%dT%H:%M:%S", time.localtime(entry.created)),
                                  "options": entry.options, "job": entry.job_id, "item": entry.item_id})
+            if not manifest:
+                raise InputError(out_path, "nothing to export: none of the chosen outputs is on disk"
+                                           if chosen else "nothing to export: the history is empty")
             zf.writestr("results.json", json.dumps(manifest, indent=2, ensure_ascii=False))
         os.replace(tmp, out_path)
     finally:

@@ -12,19 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from ..errors import HeygemError
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)
-
-
-class WorkerBusy(HeygemError):
-    """Another worker already holds this workspace's lock."""
-
-    def __init__(self, root: Path, pid: int | None):
-        self.pid = pid
-        super().__init__(f"{root}: a worker is already running for this workspace"
-                         + (f" (pid {pid})" if pid else ""))
 
 
 class WorkerLock:
@@ -71,13 +61,36 @@ def worker_pid(root: str | Path) -> int | None:
         os.close(fd)
 
 
-def ensure_worker(root: str | Path = "workspace", *, idle_exit: float | None = 300.0) -> int | None:
+def recover_dead_worker(ws: Workspace) -> list[str]:
+    """When no worker runs, what the last one left ``running`` becomes ``interrupted`` (as the next worker
+    would record first), so that no list shows a dead item as running. Holds the lock meanwhile, so a worker
+    starting at that moment waits its turn; does nothing while a worker runs or where nothing can be written.
+    Returns the items that were marked."""
+    from .worker import MAX_ATTEMPTS
+
+    lock = WorkerLock(ws.lock_path)
+    try:
+        if not lock.acquire():
+            return []
+    except OSError:             # a read-only workspace: show it as it is
+        return []
+    try:
+        return ws.store.recover(give_up_after=MAX_ATTEMPTS)
+    except Exception as exc:  # noqa: BLE001 - a reader must still show what it can
+        log.warning("could not mark the items of a dead worker in %s: %s", ws.root, exc)
+        return []
+    finally:
+        lock.release()
+
+
+def ensure_worker(root: str | Path = "workspace", *, idle_exit: float | None = 300.0,
+                  dask: str | None = None) -> int | None:
     """Start a worker for ``root`` unless one runs; returns the new worker's pid, or None if one was running.
 
     The worker runs in its own session (a page's kernel dying does not take it along), with stdout/stderr
     appended to logs/worker.out; it leaves after ``idle_exit`` seconds with nothing to do (None: never), and
     the next submit starts another. Two callers racing both start one; the second finds the lock taken and
-    exits at once.
+    exits at once. ``dask``: the worker runs the items on that Dask cluster (``heygem worker --dask``).
     """
     ws = Workspace(root)
     if worker_pid(ws.root) is not None:
@@ -85,12 +98,10 @@ def ensure_worker(root: str | Path = "workspace", *, idle_exit: float | None = 3
     cmd = [sys.executable, "-m", "heygem_core.jobs.worker", "--root-path", str(ws.root), "--if-free"]
     if idle_exit is not None:
         cmd += ["--idle-exit", str(idle_exit)]
-    env = dict(os.environ)
-    # The worker must import this very package, whatever the caller's working directory.
-    package_parent = str(Path(__file__).resolve().parents[2])
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, env.get("PYTHONPATH")) if p)
+    if dask:
+        cmd += ["--dask", dask]
     with open(ws.logs / "worker.out", "ab") as out:
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, close_fds=True, env=env, cwd=str(ws.root))
+                                start_new_session=True, close_fds=True, cwd=str(ws.root))
     log.info("started worker pid %d for %s", proc.pid, ws.root)
     return proc.pid

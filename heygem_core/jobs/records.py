@@ -49,6 +49,7 @@ class ItemRecord:
     started: float | None = None
     finished: float | None = None
     attempts: int = 0
+    host: str | None = None         # the machine that runs / ran it, when known (cluster runs)
 
     @property
     def is_finished(self) -> bool:
@@ -119,6 +120,7 @@ class HistoryEntry:
     options: dict
     score: dict | None
     created: float
+    host: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -20,9 +20,8 @@ from typing import Any, Callable
 
 from ..errors import Cancelled
 from ..options import LipSyncOptions
-from ..progress import Progress
 from .media import write_thumbnail
-from .records import SCORE_STAGE, item_percent
+from .records import item_percent
 from .store import JobStore, WorkItem
 from .workspace import Workspace
 
@@ -43,31 +42,31 @@ class ItemOutcome:
 
 
 def run_item(item: WorkItem, workspace: Workspace, on_progress: Callable | None = None,
-             should_stop: Callable[[], bool] | None = None, *, speech=None, engine=None,
-             score: bool = True) -> ItemOutcome:
+             should_stop: Callable[[], bool] | None = None, *, session=None, score: bool = True) -> ItemOutcome:
     """Make ``item.output`` from ``item.audio`` + ``item.video`` with ``item.options``, then its thumbnail
     and (``score``) its sync score.
 
-    ``speech`` and ``engine`` may be shared by the items of one job. Raises whatever ``generate`` raises
-    (``Cancelled`` when ``should_stop`` says so); on any exception nothing is left behind.
+    ``session`` (a `LipSyncSession` for the item's speech and options) may be shared by the items of one job;
+    without it one is made. Raises whatever ``generate`` raises (``Cancelled`` when ``should_stop`` says so);
+    on any exception nothing is left behind.
     """
-    from ..pipeline import generate
-
-    options = LipSyncOptions.from_dict(item.options)
     report = on_progress or (lambda p: None)
     stop = should_stop or (lambda: False)
+    session = session or item_session(item, workspace)
     final = Path(item.output)
     work = workspace.work_dir(item.id)
     partial = work / final.name
     try:
-        result = generate(item.audio, item.video, partial, options, on_progress=report, should_stop=stop,
-                          speech=speech, engine=engine, track_cache=workspace.cache / "tracks")
-        result_dict = _plain(result.to_dict() if hasattr(result, "to_dict") else dict(result))
+        result = session.generate(item.video, partial, on_progress=report, should_stop=stop)
+        result_dict = _plain(result.to_dict())
         ratio = result_dict.get("face_ratio")
         if ratio is not None and ratio < 1.0:
             log.warning("no face found in %.0f%% of the frames of %s; those frames are left as they were",
                         100 * (1 - ratio), item.video_name)
-        sync = _score(item.audio, partial, speech, report, stop) if score else None
+        sync = None
+        if score:
+            measured, _ = session.try_score(partial, on_progress=report, should_stop=stop)
+            sync = None if measured is None else _plain(measured.to_dict())
         if stop():
             raise Cancelled("stopped before the output was kept")
         thumb = workspace.thumbnails / f"{final.stem}.jpg"
@@ -85,23 +84,12 @@ def run_item(item: WorkItem, workspace: Workspace, on_progress: Callable | None 
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _score(audio: str, video: Path, speech, report: Callable, stop: Callable[[], bool]) -> dict | None:
-    """The sync score of a result (None when it cannot be judged). Reported as stage ``score``; a cancel
-    stops it through its progress hook, since the scorer itself has no stop hook."""
-    from ..score import sync_score
+def item_session(item: WorkItem, workspace: Workspace):
+    """The `LipSyncSession` an item runs in: its speech and options, the workspace's track cache."""
+    from ..session import LipSyncSession
 
-    def progress(p) -> None:
-        if stop():
-            raise Cancelled("stopped while scoring")
-        report(Progress(SCORE_STAGE, p.done, p.total))
-
-    try:
-        return _plain(sync_score(audio, video, speech=speech, on_progress=progress).to_dict())
-    except Cancelled:
-        raise
-    except Exception:  # the score describes a result; failing to compute it must not fail the result
-        log.warning("sync score failed for %s", video.name, exc_info=True)
-        return None
+    return LipSyncSession(item.audio, LipSyncOptions.from_dict(item.options), text=item.text,
+                          track_cache=workspace.cache / "tracks")
 
 
 def _plain(value):

@@ -18,15 +18,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
 
-from ..errors import HeygemError
+from ..errors import JobError
 from ..options import LipSyncOptions
-from ..names import output_stem
+from ..names import free_path, output_stem
+from ..errors import StoreDamaged, StoreReadOnly
+from .storefile import connect, connect_read_only, create_store
 from .records import (CANCELLED, DONE, FAILED, FINISHED, INTERRUPTED, PENDING, QUEUED, RUNNING, HistoryEntry,
                       ItemRecord, JobRecord, job_status)
 
 log = logging.getLogger(__name__)
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2     # 2: jobs.text (the script of the speech), items.host (the machine that runs or ran it)
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     seq        INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -34,7 +36,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     created    REAL NOT NULL,
     audio      TEXT NOT NULL,
     audio_name TEXT NOT NULL,
-    options    TEXT NOT NULL
+    options    TEXT NOT NULL,
+    text       TEXT
 );
 CREATE TABLE IF NOT EXISTS items (
     id         TEXT PRIMARY KEY,
@@ -58,16 +61,16 @@ CREATE TABLE IF NOT EXISTS items (
     started    REAL,
     finished   REAL,
     attempts   INTEGER NOT NULL DEFAULT 0,
-    stop       INTEGER NOT NULL DEFAULT 0
+    stop       INTEGER NOT NULL DEFAULT 0,
+    host       TEXT
 );
 CREATE INDEX IF NOT EXISTS items_job ON items(job_id, idx);
 CREATE INDEX IF NOT EXISTS items_status ON items(status);
 CREATE INDEX IF NOT EXISTS items_finished ON items(finished);
 """
+# Columns added after a store was first made: added in place when an older store is opened.
+_ADDED_COLUMNS = {"jobs": {"text": "TEXT"}, "items": {"host": "TEXT"}}
 
-
-class JobError(HeygemError):
-    """A job or item named by the caller does not exist or cannot be changed now."""
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,7 @@ class WorkItem:
     options: dict
     output: str
     attempts: int
+    text: str | None = None      # the script of the speech, when the user gave it
 
 
 def _use_wal(con: sqlite3.Connection, patience_s: float = 30.0) -> None:
@@ -110,32 +114,54 @@ class JobStore:
         self.path = Path(path).absolute()
         self.root = Path(root).absolute() if root is not None else self.path.parent
         self._local = threading.local()
+        self.read_only = False      # set when the folder takes no writes: a snapshot is read instead
         self._init_schema()
 
     # -- connection ---------------------------------------------------------------------------------------
     def _con(self) -> sqlite3.Connection:
         con = getattr(self._local, "con", None)
         if con is None or self._local.pid != os.getpid():   # a forked child must not reuse its parent's
-            con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None, check_same_thread=False)
-            con.row_factory = sqlite3.Row
-            con.execute("PRAGMA busy_timeout = 30000")
-            con.execute("PRAGMA synchronous = NORMAL")   # WAL + NORMAL: durable across process crashes
-            con.execute("PRAGMA foreign_keys = ON")
+            con = self._connect()
             self._local.con, self._local.pid = con, os.getpid()
+        return con
+
+    def _connect(self) -> sqlite3.Connection:
+        con = None if self.read_only else connect(self.path)
+        if con is None:         # the folder takes no writes: read the file as it stands
+            self.read_only = True
+            con = connect_read_only(self.path)
+        con.row_factory = sqlite3.Row
         return con
 
     def _write(self):
         """A write transaction that takes the lock up front (no deadlock between two upgrading readers)."""
+        if self.read_only:
+            raise StoreReadOnly(self.path)
         return _Transaction(self._con())
 
     def _init_schema(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            size = self.path.stat().st_size
+        except FileNotFoundError:
+            create_store(self.path, _SCHEMA, SCHEMA_VERSION)
+        else:
+            if size == 0:   # never a store being made (see _create): what is left of a lost one
+                raise StoreDamaged(self.path, "the job store is empty (0 bytes)")
         con = self._con()
+        if self.read_only:
+            if not 1 <= con.execute("PRAGMA user_version").fetchone()[0] <= SCHEMA_VERSION:
+                raise StoreDamaged(self.path, "holds no job store")
+            return
         _use_wal(con)
         if con.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION:
             return
         with self._write() as tx:
             tx.executescript_in_tx(_SCHEMA)
+            for table, columns in _ADDED_COLUMNS.items():
+                have = {r["name"] for r in tx.execute(f"PRAGMA table_info({table})").fetchall()}
+                for name, kind in columns.items():
+                    if name not in have:
+                        tx.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
             tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
 
     def close(self) -> None:
@@ -150,6 +176,7 @@ class JobStore:
     def __setstate__(self, state):
         self.path, self.root = state["path"], state["root"]
         self._local = threading.local()
+        self.read_only = False
 
     # -- paths --------------------------------------------------------------------------------------------
     def _rel(self, path: str | Path | None) -> str | None:
@@ -169,8 +196,8 @@ class JobStore:
 
     # -- submitting ---------------------------------------------------------------------------------------
     def submit(self, audio: str | Path, videos: Iterable[str | Path],
-               options: LipSyncOptions | dict | None = None) -> str:
-        """Queue one audio + N videos with ``options``; returns the new job's id.
+               options: LipSyncOptions | dict | None = None, *, text: str | None = None) -> str:
+        """Queue one audio + N videos with ``options`` (and the speech's script ``text``); returns the job's id.
 
         Raises ``InputError`` naming the first file that does not exist or holds no audio / video stream.
         """
@@ -188,8 +215,9 @@ class JobStore:
         now = time.time()
         with self._write() as tx:
             job_id = self._new_id(tx)
-            tx.execute("INSERT INTO jobs (id, created, audio, audio_name, options) VALUES (?, ?, ?, ?, ?)",
-                       (job_id, now, self._rel(audio), audio.name, json.dumps(options.to_dict())))
+            tx.execute("INSERT INTO jobs (id, created, audio, audio_name, options, text) VALUES (?, ?, ?, ?, ?, ?)",
+                       (job_id, now, self._rel(audio), audio.name, json.dumps(options.to_dict()),
+                        (text or "").strip() or None))
             tx.executemany(
                 "INSERT INTO items (id, job_id, idx, video, video_name, status) VALUES (?, ?, ?, ?, ?, ?)",
                 [(f"{job_id}-{i + 1}", job_id, i, self._rel(v), v.name, QUEUED) for i, v in enumerate(videos)])
@@ -272,7 +300,7 @@ class JobStore:
                              thumbnail=self._abs(r["thumbnail"]), duration=r["duration"],
                              audio_name=r["audio_name"], video_name=r["video_name"], engine=r["engine"],
                              options=json.loads(r["job_options"]), score=_json(r["score"]),
-                             created=r["finished"]) for r in rows]
+                             created=r["finished"], host=r["host"]) for r in rows]
 
     def _jobs(self, rows) -> list[JobRecord]:
         if not rows:
@@ -304,7 +332,7 @@ class JobStore:
             output=self._abs(r["output"]) if r["status"] == DONE else None,
             thumbnail=self._abs(r["thumbnail"]), duration=r["duration"], engine=r["engine"],
             score=_json(r["score"]), result=_json(r["result"]), started=r["started"], finished=r["finished"],
-            attempts=r["attempts"])
+            attempts=r["attempts"], host=r["host"])
 
     # -- cancelling and deleting --------------------------------------------------------------------------
     def cancel(self, job_id: str) -> None:
@@ -405,27 +433,54 @@ class JobStore:
             entries = [by_id[i] for i in wanted]
         return export_zip(out_path, entries)
 
-    # -- the worker's side --------------------------------------------------------------------------------
-    def recover(self) -> list[str]:
-        """After a worker died: its running items become ``interrupted`` (or ``cancelled`` if asked to stop)."""
+    def adopt_output(self, output: str | Path, *, thumbnail: str | Path | None = None,
+                     duration: float | None = None) -> str:
+        """Record a finished video found on disk with no record (`heygem doctor`): a job of one done item.
+        Face and speech are read off its name (``<video>__<audio>.mp4``); its options are unknown (``{}``)."""
+        output = Path(output)
+        video, sep, audio = output.stem.partition("__")
         now = time.time()
         with self._write() as tx:
-            rows = tx.execute("SELECT id, stop FROM items WHERE status = ?", (RUNNING,)).fetchall()
+            job_id = self._new_id(tx)
+            tx.execute("INSERT INTO jobs (id, created, audio, audio_name, options) VALUES (?, ?, ?, ?, ?)",
+                       (job_id, now, "", audio if sep else "(unknown)", "{}"))
+            tx.execute("INSERT INTO items (id, job_id, idx, video, video_name, status, output, thumbnail, "
+                       "duration, percent, started, finished, attempts) "
+                       "VALUES (?, ?, 0, '', ?, ?, ?, ?, ?, 100, ?, ?, 1)",
+                       (f"{job_id}-1", job_id, video, DONE, self._rel(output), self._rel(thumbnail), duration,
+                        output.stat().st_mtime, output.stat().st_mtime))
+        log.info("recorded %s again as item %s-1", output.name, job_id)
+        return job_id
+
+    # -- the worker's side --------------------------------------------------------------------------------
+    def recover(self, give_up_after: int | None = None) -> list[str]:
+        """After a worker died: its running items become ``interrupted`` (or ``cancelled`` if asked to stop;
+        ``failed`` once they have been started ``give_up_after`` times: an item that takes the worker down
+        with it must not block the queue forever). Returns the items that run again."""
+        now = time.time()
+        with self._write() as tx:
+            rows = tx.execute("SELECT id, stop, attempts FROM items WHERE status = ?", (RUNNING,)).fetchall()
+            again = []
             for r in rows:
                 if r["stop"]:
                     tx.execute("UPDATE items SET status = ?, finished = ?, eta_s = NULL WHERE id = ?",
                                (CANCELLED, now, r["id"]))
+                elif give_up_after is not None and r["attempts"] >= give_up_after:
+                    tx.execute("UPDATE items SET status = ?, finished = ?, eta_s = NULL, error = ? WHERE id = ?",
+                               (FAILED, now, f"the worker stopped while this item ran, {r['attempts']} times; "
+                                             "the queue went on without it", r["id"]))
                 else:
+                    again.append(r["id"])
                     tx.execute("UPDATE items SET status = ?, eta_s = NULL, "
                                "error = 'the worker stopped while this item ran; it runs again' WHERE id = ?",
                                (INTERRUPTED, r["id"]))
-        return [r["id"] for r in rows if not r["stop"]]
+        return again
 
     def claim_next(self) -> WorkItem | None:
         """Mark the next waiting item running and return it (interrupted items first, then job order)."""
         with self._write() as tx:
             r = tx.execute(
-                "SELECT i.*, j.audio, j.audio_name, j.options FROM items i JOIN jobs j ON j.id = i.job_id "
+                "SELECT i.*, j.audio, j.audio_name, j.options, j.text FROM items i JOIN jobs j ON j.id = i.job_id "
                 "WHERE i.status IN (?, ?) ORDER BY i.status = ? DESC, j.seq, i.idx LIMIT 1",
                 (*PENDING, INTERRUPTED)).fetchone()
             if r is None:
@@ -433,27 +488,27 @@ class JobStore:
             output = r["output"] or self._rel(self._claim_output(tx, r["video_name"], r["audio_name"]))
             tx.execute("UPDATE items SET status = ?, started = ?, finished = NULL, stage = NULL, done = 0, "
                        "total = 0, percent = 0, eta_s = NULL, error = NULL, output = ?, "
-                       "attempts = attempts + 1, stop = 0 WHERE id = ?", (RUNNING, time.time(), output, r["id"]))
+                       "attempts = attempts + 1, stop = 0, host = NULL WHERE id = ?", (RUNNING, time.time(), output, r["id"]))
         return WorkItem(id=r["id"], job_id=r["job_id"], index=r["idx"], audio=self._abs(r["audio"]),
                         video=self._abs(r["video"]), audio_name=r["audio_name"], video_name=r["video_name"],
-                        options=json.loads(r["options"]), output=self._abs(output), attempts=r["attempts"] + 1)
+                        options=json.loads(r["options"]), output=self._abs(output), attempts=r["attempts"] + 1,
+                        text=r["text"])
 
     def _claim_output(self, tx, video_name: str, audio_name: str) -> Path:
         """``outputs/<video>__<audio>.mp4``, with ``-2``, ``-3``… when that name is taken on disk or by a record."""
-        stem = output_stem(video_name, audio_name)
-        out_dir = self.root / "outputs"
-        for n in range(1, 100_000):
-            path = out_dir / (f"{stem}.mp4" if n == 1 else f"{stem}-{n}.mp4")
-            taken = tx.execute("SELECT 1 FROM items WHERE output = ?", (self._rel(path),)).fetchone()
-            if not taken and not path.exists():
-                return path
-        raise JobError(f"no free output name for {stem}")  # pragma: no cover
+        return free_path(self.root / "outputs", output_stem(video_name, audio_name), taken=lambda path: bool(
+            tx.execute("SELECT 1 FROM items WHERE output = ?", (self._rel(path),)).fetchone()))
 
     def set_progress(self, item_id: str, stage: str, done: int, total: int, percent: float,
                      eta_s: float | None) -> None:
         with self._write() as tx:
             tx.execute("UPDATE items SET stage = ?, done = ?, total = ?, percent = ?, eta_s = ? "
                        "WHERE id = ? AND status = ?", (stage, done, total, percent, eta_s, item_id, RUNNING))
+
+    def set_host(self, item_id: str, host: str) -> None:
+        """Record the machine (and cluster worker) that runs the item."""
+        with self._write() as tx:
+            tx.execute("UPDATE items SET host = ? WHERE id = ? AND status = ?", (host, item_id, RUNNING))
 
     def data_version(self) -> int:
         """Changes whenever another connection commits: a cheap "is there news?" check for polling."""

@@ -11,7 +11,6 @@ it again from the start before the rest of the queue.
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import resource
@@ -20,57 +19,55 @@ import signal
 import sys
 import threading
 import time
-from concurrent.futures import Future
+from concurrent.futures import TimeoutError as StillRunning
 from pathlib import Path
 from typing import Callable
 
-from ..errors import Cancelled, HeygemError
-from .lock import WorkerBusy, WorkerLock, worker_pid
+from ..errors import Cancelled, HeygemError, WorkerBusy
+from ..errors import ItemCrashed
+from .executors import ChildProcess, Inline, Interruptible
+from .lock import WorkerLock, worker_pid
 from .logfile import configure_log, log_context
 from .memory import MemoryKeeper
 from .records import CANCELLED, DONE, FAILED, INTERRUPTED
 from .runner import ItemProgress, StopCheck, run_item
+from .shared import job_shared, run_logged
 from .store import WorkItem
 from .workspace import Workspace
 
 log = logging.getLogger("heygem_core.jobs.worker")  # also when run as __main__
 
 POLL_S = 0.01           # idle check for new work (see Worker._wait_for_change)
-
-
-class _Inline:
-    """The default executor: runs the item in the worker process itself."""
-
-    def submit(self, fn, *args, **kwargs) -> Future:
-        future: Future = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller through the future
-            future.set_exception(exc)
-        return future
+MAX_ATTEMPTS = 3        # runs of an item whose process crashed before it is failed for good
+CANCEL_GRACE_S = 3.0    # a cancelled item still running after this long has its process ended
+WATCH_S = 0.1           # how often the worker looks at a running item (cancel, stop)
 
 
 class Worker:
     """Runs the queue of one workspace.
 
-    ``executor`` has ``submit(fn, *args, **kwargs) -> future`` (``future.result()`` waits): the default runs
-    inline; a ``concurrent.futures`` or ``dask.distributed`` client fits. ``run`` is the item runner.
-    ``share``: hand the job's decoded speech and loaded engine to each of its items (turn off for an
-    executor on other machines, where each item loads its own).
+    ``executor`` (see `executors`) has ``submit(fn, *args, **kwargs) -> future``: the default runs each
+    item in a child process the worker supervises (`ChildProcess`), so a crash of one item is that item's
+    failure, not the queue's; `Inline` runs it in this process; a ``concurrent.futures`` or
+    ``dask.distributed`` client fits too. ``run`` is the item runner. ``share``: keep the job's `LipSyncSession`
+    (decoded speech, loaded engine) for each of its items (turn off for an executor on other machines, where each
+    item loads its own). ``max_attempts``: runs of an item whose process crashed before it is failed.
     """
 
     def __init__(self, root: str | Path = "workspace", *, executor=None, run: Callable = run_item,
-                 idle_exit: float | None = None, poll_s: float = POLL_S, share: bool = True):
+                 idle_exit: float | None = None, poll_s: float = POLL_S, share: bool = True,
+                 max_attempts: int = MAX_ATTEMPTS):
         self.ws = Workspace(root)
         self.store = self.ws.store
-        self.executor = executor or _Inline()
+        self._own_executor = executor is None
+        self.executor = executor if executor is not None else ChildProcess(log_root=self.ws.root)
+        self.max_attempts = max(1, int(max_attempts))
         self.run_fn = run
         self.idle_exit = idle_exit
         self.poll_s = poll_s
         self._lock = WorkerLock(self.ws.lock_path)
         self._stopping = threading.Event()
         self.share = share
-        self._job_cache: tuple[tuple, dict] | None = None
         self.items_run = 0
         self.memory = None
 
@@ -98,7 +95,10 @@ class Worker:
                 log.info("work arrived while leaving; staying")
         finally:
             self._restore_signals(previous)
+            if self._own_executor and hasattr(self.executor, "close"):
+                self.executor.close()
             self._lock.release()
+            self.store.close()      # the last connection checkpoints: a read-only copy then sees it all
             log.info("worker %d stopped after %d item(s)", os.getpid(), self.items_run)
         return self.items_run
 
@@ -129,7 +129,7 @@ class Worker:
                 return
 
     def _recover(self) -> None:
-        for item_id in self.store.recover():
+        for item_id in self.store.recover(give_up_after=self.max_attempts):
             log.warning("item %s was interrupted (the previous worker died); it runs again", item_id)
         # Partial files of runs that died: only the worker writes here, and we hold the lock.
         shutil.rmtree(self.ws.cache / "work", ignore_errors=True)
@@ -166,24 +166,27 @@ class Worker:
                  item.audio_name, Path(item.output).name, item.attempts)
         t0 = time.monotonic()
         stop_check = StopCheck(self.store, item.id)
-        if isinstance(self.executor, _Inline):
-            should_stop = lambda: self._stopping.is_set() or stop_check()  # noqa: E731
-        else:
-            should_stop = stop_check    # travels to the executor (picklable); reads the cancel flag itself
+        progress = ItemProgress(self.store, item.id)
         status, error, outcome = FAILED, None, None
         try:
-            shared = self._shared(item) if self.share else {}
-            future = self.executor.submit(self.run_fn, item, self.ws, ItemProgress(self.store, item.id),
-                                          should_stop, **shared)
-            outcome = future.result()
+            if isinstance(self.executor, Inline):
+                should_stop = lambda: self._stopping.is_set() or stop_check()  # noqa: E731
+                shared = job_shared(item, self.ws) if self.share else {}
+                future = self.executor.submit(self.run_fn, item, self.ws, progress, should_stop, **shared)
+            else:   # the hooks travel to the other process and read the store (and an interrupt) there
+                future = self.executor.submit(run_logged, self.run_fn, item, self.ws, progress,
+                                              Interruptible(stop_check), share=self.share)
+            outcome = self._wait(future, item)
             status = DONE
         except Cancelled:
             if self._stopping.is_set() and not self.store.stop_requested(item.id):
                 status, error = INTERRUPTED, "the worker was stopped while this item ran; it runs again"
             else:
                 status = CANCELLED
+        except ItemCrashed as exc:
+            status, error = self._crashed(item, exc)
         except HeygemError as exc:
-            error = str(exc)
+            error = str(exc).splitlines()[0]
             log.exception("item failed: %s", error)
         except Exception as exc:
             error = f"{exc.__class__.__name__}: {exc}".splitlines()[0]
@@ -203,21 +206,44 @@ class Worker:
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         log.info("item %s in %.1f s (worker peak memory %.0f MB)", status, time.monotonic() - t0, peak_mb)
 
-    def _shared(self, item: WorkItem) -> dict:
-        """The decoded speech and the loaded engine of the current job, kept while its items run.
+    def _wait(self, future, item: WorkItem):
+        """The item's outcome. Meanwhile: a stopping worker asks the item to stop, and an item cancelled
+        but still running after `CANCEL_GRACE_S` has its process ended (a cancel always takes)."""
+        if future.done():
+            return future.result()
+        interrupted = False
+        cancel_seen: float | None = None
+        while True:
+            try:
+                return future.result(timeout=WATCH_S)
+            except StillRunning:
+                pass
+            if self._stopping.is_set() and not interrupted and hasattr(future, "interrupt"):
+                future.interrupt()
+                interrupted = True
+                cancel_seen = time.monotonic()
+            if cancel_seen is None and self.store.stop_requested(item.id):
+                cancel_seen = time.monotonic()
+            if cancel_seen is not None and time.monotonic() - cancel_seen > CANCEL_GRACE_S \
+                    and hasattr(future, "kill"):
+                log.warning("item %s did not stop within %.0f s of being asked; ending its process",
+                            item.id, CANCEL_GRACE_S)
+                future.kill()
+                try:
+                    future.result()
+                except ItemCrashed:
+                    raise Cancelled("cancelled (its process was ended)") from None
 
-        Only one job's worth is kept: memory stays flat over a long queue.
-        """
-        from ..engines import get_engine
-        from ..options import LipSyncOptions
-        from ..pipeline import prepare_speech
-
-        key = (item.audio, json.dumps(item.options, sort_keys=True))
-        if self._job_cache is None or self._job_cache[0] != key:
-            self._job_cache = None      # drop the previous job's before loading the next
-            options = LipSyncOptions.from_dict(item.options)
-            self._job_cache = (key, {"speech": prepare_speech(item.audio), "engine": get_engine(options)})
-        return self._job_cache[1]
+    def _crashed(self, item: WorkItem, exc: ItemCrashed) -> tuple[str, str]:
+        """A crashed run: tried again (interrupted items run first) until ``max_attempts``, then failed."""
+        if self._stopping.is_set():
+            return INTERRUPTED, "the worker was stopped while this item ran; it runs again"
+        if item.attempts < self.max_attempts:
+            log.error("item %s: %s; it runs again (attempt %d of %d)", item.id, exc.reason, item.attempts,
+                      self.max_attempts)
+            return INTERRUPTED, f"{exc.reason}; it runs again"
+        log.error("item %s: %s; failed after %d attempts", item.id, exc.reason, item.attempts)
+        return FAILED, f"{exc.reason} (on each of {item.attempts} attempts); the queue went on without it"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -227,22 +253,26 @@ def main(argv: list[str] | None = None) -> int:
                         help="exit quietly (status 0) when another worker already runs")
     args = parser.parse_args(argv)
     try:
-        return serve_forever(args.root_path, idle_exit=args.idle_exit, if_free=args.if_free)
+        return serve_forever(args.root_path, idle_exit=args.idle_exit, if_free=args.if_free, dask=args.dask)
     except HeygemError as exc:
         print(f"heygem: error: {exc}", file=sys.stderr)
-        return 2
+        return getattr(exc, "exit_code", 2)
 
 
 def add_worker_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root-path", default="workspace", metavar="DIR", help="workspace folder")
     parser.add_argument("--idle-exit", type=float, default=None, metavar="S",
                         help="leave after S seconds with an empty queue (default: never)")
+    parser.add_argument("--dask", default=None, metavar="ADDRESS",
+                        help="run the items on the Dask cluster at ADDRESS (tcp://host:8786), or on a local "
+                             "one of N worker processes (local:N)")
 
 
-def serve_forever(root: str | Path, *, idle_exit: float | None = None, if_free: bool = False) -> int:
+def serve_forever(root: str | Path, *, idle_exit: float | None = None, if_free: bool = False,
+                  dask: str | None = None) -> int:
     ws = Workspace(root)
     configure_log(ws)
-    worker = Worker(ws.root, idle_exit=idle_exit)
+    worker = make_worker(ws.root, idle_exit=idle_exit, dask=dask)
     try:
         worker.run()
     except WorkerBusy as exc:
@@ -251,6 +281,15 @@ def serve_forever(root: str | Path, *, idle_exit: float | None = None, if_free: 
             return 0
         raise
     return 0
+
+
+def make_worker(root: str | Path, *, idle_exit: float | None = None, dask: str | None = None) -> Worker:
+    """The workspace's worker: items run here, or on the Dask cluster at ``dask`` (see ``dask_exec``)."""
+    if dask:
+        from .dask_exec import DaskWorker
+
+        return DaskWorker(root, address=dask, idle_exit=idle_exit)
+    return Worker(root, idle_exit=idle_exit)
 
 
 if __name__ == "__main__":  # pragma: no cover - exercised through subprocess tests

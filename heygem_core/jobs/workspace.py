@@ -35,7 +35,10 @@ class Workspace:
         if self.root.exists() and not self.root.is_dir():
             raise InputError(self.root, "not a folder")
         for name in SUBDIRS:
-            (self.root / name).mkdir(parents=True, exist_ok=True)
+            try:
+                (self.root / name).mkdir(parents=True, exist_ok=True)
+            except OSError as exc:      # a read-only workspace can still be read; writing says why not
+                log.debug("cannot make %s: %s", self.root / name, exc)
         self.uploads = self.root / "uploads"
         self.outputs = self.root / "outputs"
         self.thumbnails = self.root / "thumbnails"

@@ -1,7 +1,8 @@
 """Decode the sound of any audio or video file into a float32 array.
 
     audio = load_audio("speech.m4a")                       # 16 kHz mono, for speech features
-    native = load_audio("speech.m4a", sample_rate=None, mono=False)   # for the output's sound track
+    native = load_audio("speech.m4a", sample_rate=None, mono=False)   # all of it, at its own rate
+    sound = AudioStream("speech.m4a")       # the output's sound track, decoded piece by piece as it is encoded
 
 Every common format goes through PyAV (FFmpeg): WAV, MP3, M4A/AAC, FLAC, OGG/Opus, and the sound of video
 containers. Lossy codecs pad their last block; the padding is cut so the array is as long as the stream says.
@@ -11,6 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterator
 
 import av
 import numpy as np
@@ -101,7 +103,7 @@ def load_audio(path: str | Path, sample_rate: int | None = 16000, mono: bool = T
         rate = int(sample_rate or native or 0)
         if rate <= 0:
             raise InputError(p, "the audio stream declares no sample rate")
-        samples = _decode(p, container, stream, rate)
+        samples = _decode(p, container, stream, rate, mono, declared=_declared_duration(stream))
         declared = _declared_duration(stream)
         exact = container.format.name in _EXACT_LENGTH_FORMATS
 
@@ -121,35 +123,138 @@ def load_audio(path: str | Path, sample_rate: int | None = 16000, mono: bool = T
                                     f"its header states")
             log.warning("%s: decoded %.2f s, the header estimates %.2f s", p, n / rate, declared)
     if mono:
-        samples = samples.mean(axis=0) if samples.shape[0] > 1 else samples[0]
+        samples = samples[0]
     log.debug("decoded %s: %d samples at %d Hz (native %s Hz)", p, samples.shape[-1], rate, native)
     return Audio(np.ascontiguousarray(samples, dtype=np.float32), rate, p)
 
 
-def _decode(p: Path, container, stream, rate: int) -> np.ndarray:
-    """All samples of ``stream`` at ``rate``, shape ``(channels, n)`` float32.
+def _decode(p: Path, container, stream, rate: int, mono: bool = False, declared: float | None = None
+            ) -> np.ndarray:
+    """All samples of ``stream`` at ``rate``, shape ``(channels, n)`` float32 (``(1, n)``, the channels'
+    mean, when ``mono``).
 
-    Packets the decoder rejects are skipped with a warning (FFmpeg's players do the same); a file that
-    yields nothing at all is an error.
+    Collected in one buffer sized from the stated duration (grown if the stream runs longer), each piece
+    averaged to mono as it arrives: a long speech is never held twice, nor in all its channels when only
+    their mean is wanted. Packets the decoder rejects are skipped with a warning (FFmpeg's players do the
+    same); a file that yields nothing at all is an error.
     """
-    resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=rate)
-    chunks: list[np.ndarray] = []
+    # Packed (interleaved) samples, never planar: PyAV 18 miscounts the planes of a planar frame with 8 or
+    # more channels, and reading it then crashes the process. One packed plane holds any channel count.
+    resampler = av.AudioResampler(format="flt", layout=stream.layout, rate=rate)
+    source = max(1, stream.channels or 1)
+    channels = 1 if mono else source
+    buf = _Buffer(channels, int(declared * rate) + rate // 10 if declared else rate)
     bad = [0]
+
+    def add(frames) -> None:
+        for f in frames:
+            a = _channels_first(f, source)
+            buf.append(a.mean(axis=0, keepdims=True) if mono and a.shape[0] > 1 else a)
+
     try:
         for frame in decoded_frames(container, stream, bad):
-            chunks.extend(f.to_ndarray() for f in resampler.resample(frame))
+            add(resampler.resample(frame))
     except av.error.FFmpegError as exc:
-        if not chunks:
+        if not buf.n:
             raise InputError(p, f"cannot decode the audio ({exc.strerror or exc})") from None
         log.warning("%s: the audio stops early, keeping what decoded (%s)", p, exc)
     except ValueError as exc:  # a frame whose layout or format changes mid-stream
         raise InputError(p, f"cannot decode the audio ({exc})") from None
-    chunks.extend(f.to_ndarray() for f in resampler.resample(None))
+    add(resampler.resample(None))
     if bad[0]:
         log.warning("%s: skipped %d damaged audio packet(s)", p, bad[0])
-    if not chunks:
-        return np.zeros((max(1, stream.channels or 1), 0), np.float32)
-    return np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
+    return buf.data
+
+
+class _Buffer:
+    """A ``(channels, n)`` float32 array appended to in place, grown by half when full."""
+
+    def __init__(self, channels: int, capacity: int):
+        self.array = np.empty((channels, max(capacity, 1024)), np.float32)
+        self.n = 0
+
+    def append(self, a: np.ndarray) -> None:
+        k = a.shape[1]
+        if self.n + k > self.array.shape[1]:
+            grown = np.empty((self.array.shape[0], max(self.n + k, self.array.shape[1] * 3 // 2)), np.float32)
+            grown[:, :self.n] = self.array[:, :self.n]
+            self.array = grown
+        self.array[:, self.n:self.n + k] = a
+        self.n += k
+
+    @property
+    def data(self) -> np.ndarray:
+        return self.array[:, :self.n]
+
+
+class AudioStream:
+    """The sound of a file, decoded a piece at a time: for the output's sound track, which then never
+    sits in memory whole (two hours of 44.1 kHz stereo are 2.5 GB as float32).
+
+    Opening checks the file as `load_audio` does (raising `InputError`); `chunks()` decodes it from the
+    start, each time it is called, at the file's own rate (or ``sample_rate``) with its own channels. The
+    codec padding past the stated length is cut, as `load_audio` cuts it.
+    """
+
+    def __init__(self, path: str | Path, sample_rate: int | None = None):
+        p = check_file(path, AUDIO_EXTS, "an audio file (or a video with sound)")
+        with open_container(p) as container:
+            if not container.streams.audio:
+                raise InputError(p, "no audio stream")
+            stream = container.streams.audio[0]
+            native = stream.codec_context.sample_rate or stream.sample_rate
+            self.sample_rate = int(sample_rate or native or 0)
+            if self.sample_rate <= 0:
+                raise InputError(p, "the audio stream declares no sample rate")
+            self.channels = max(1, stream.channels or 1)
+            self.declared = _declared_duration(stream)
+        self.path = p
+
+    def __repr__(self) -> str:
+        return f"AudioStream({self.sample_rate} Hz, {self.channels} ch, path={str(self.path)!r})"
+
+    def chunks(self) -> Iterator[np.ndarray]:
+        """Pieces of ``(channels, k)`` float32 samples, in order. Damaged packets are skipped; a stream that
+        fails midway ends there, with a warning."""
+        want = int(round(self.declared * self.sample_rate)) if self.declared else None
+        sent, held = 0, []          # pieces past the stated length: padding, unless far more follows
+        with open_container(self.path) as container:
+            stream = container.streams.audio[0]
+            resampler = av.AudioResampler(format="flt", layout=stream.layout, rate=self.sample_rate)  # packed
+            bad = [0]
+
+            def pieces():
+                try:
+                    for frame in decoded_frames(container, stream, bad):
+                        yield from resampler.resample(frame)
+                except av.error.FFmpegError as exc:
+                    log.warning("%s: the audio stops early (%s)", self.path, exc)
+                yield from resampler.resample(None)
+
+            for frame in pieces():
+                a = _channels_first(frame, self.channels)
+                if want is None:
+                    yield a
+                    continue
+                if sent < want:
+                    head = a[:, :want - sent]
+                    sent += head.shape[1]
+                    yield head
+                    a = a[:, head.shape[1]:]
+                if a.shape[1]:
+                    held.append(a)
+                    if sum(h.shape[1] for h in held) > _MAX_PADDING_S * self.sample_rate:
+                        yield from held         # the stated length was an estimate: keep everything
+                        held, want = [], None
+            if bad[0]:
+                log.warning("%s: skipped %d damaged audio packet(s)", self.path, bad[0])
+
+
+def _channels_first(frame, channels: int) -> np.ndarray:
+    """A packed float frame as shape ``(channels, n)``."""
+    n_ch = frame.layout.nb_channels or channels
+    data = np.frombuffer(frame.planes[0], dtype=np.float32, count=frame.samples * n_ch)
+    return data.reshape(frame.samples, n_ch).T.copy()
 
 
 def _wav_missing_bytes(p: Path) -> int:

@@ -2,7 +2,10 @@
 container so that every failure becomes an `InputError` naming the file and the reason."""
 from __future__ import annotations
 
+import errno
 import logging
+import os
+import tempfile
 from pathlib import Path
 from typing import Iterator
 
@@ -44,6 +47,39 @@ def check_file(path: str | Path, exts: tuple[str, ...], what: str) -> Path:
     if size == 0:
         raise InputError(p, "empty file (0 bytes)")
     return p
+
+
+def check_output(path: str | Path) -> Path:
+    """``path`` as a `Path` once a new file can be written there: its folder exists (it is made if missing)
+    and takes files, and the name is not a folder. Raises `InputError` naming the path and the reason, before
+    any work is done."""
+    p = Path(path)
+    if p.is_dir():
+        raise InputError(p, "is a folder; the output file cannot take its place")
+    folder = p.parent
+    for above in (folder, *folder.parents):      # the nearest existing part of the path must be a folder
+        if above.exists():
+            if not above.is_dir():
+                raise InputError(above, "is a file, not a folder: the output cannot go inside it")
+            break
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, probe = tempfile.mkstemp(prefix=".heygem-", suffix=".probe", dir=folder)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        raise InputError(folder, f"cannot write the output here ({_os_reason(exc)})") from None
+    return p
+
+
+def _os_reason(exc: OSError) -> str:
+    if exc.errno == errno.EROFS:
+        return "read-only file system"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied"
+    if exc.errno == errno.ENOSPC:
+        return "no space left on the device"
+    return exc.strerror or str(exc)
 
 
 def decoded_frames(container, stream, skipped: list[int]) -> Iterator:

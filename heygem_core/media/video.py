@@ -29,6 +29,7 @@ import numpy as np
 from ..errors import InputError
 from .files import IMAGE_EXTS, VIDEO_EXTS, check_file, decoded_frames, open_container
 from .videoindex import VideoIndex, frame_bytes, index_video
+from .planar import PlanarFrame, planar_ok
 from .yuv import frame_to_bgr
 
 log = logging.getLogger(__name__)
@@ -122,12 +123,16 @@ class FrameReader:
         matching ``frame_count``) reads the clip resampled to that rate.
     memory_budget : int
         Most bytes of decoded frames held at once while reading backward.
+    planar : bool
+        Hand out the frames the decoder gives as 8-bit BT.709 4:2:0 as `PlanarFrame`s (read as BGR where
+        read, no whole-frame conversion); others are BGR arrays as always.
 
     Not thread-safe: one reader per thread. Close it (or use ``with``) to release the file.
     """
 
-    def __init__(self, info: VideoInfo, *, memory_budget: int = DEFAULT_MEMORY_BUDGET):
+    def __init__(self, info: VideoInfo, *, memory_budget: int = DEFAULT_MEMORY_BUDGET, planar: bool = False):
         self.info = info
+        self.planar = planar
         self.memory_budget = int(memory_budget)
         self.stats = ReadStats()
         self._image: np.ndarray | None = None
@@ -213,7 +218,11 @@ class FrameReader:
             del held
             i = k
 
-    def _to_bgr(self, frame: av.VideoFrame) -> np.ndarray:
+    def _to_bgr(self, frame: av.VideoFrame) -> np.ndarray | PlanarFrame:
+        if (self.planar and not self.info.rotation and (frame.width, frame.height) == (self.info.width,
+                                                                                       self.info.height)
+                and planar_ok(frame)):
+            return PlanarFrame.from_video_frame(frame)
         image = frame_to_bgr(frame)
         rot = _ROTATE.get(self.info.rotation)
         if rot is not None:

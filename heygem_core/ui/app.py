@@ -17,12 +17,15 @@ from urllib.parse import quote
 import ipywidgets as w
 
 from ..errors import HeygemError, InputError, OptionsError
+from ..jobs.cluster_file import read_cluster_file
+from .cluster import cluster_html
 from .history import HistoryGallery
 from .i18n import LANGS, normalise_lang, tr
 from .inputs import MultiPicker, SinglePicker
 from .memory import PageMemory, page_state, restore_page
 from .options_panel import OptionsPanel
-from .progress import FINISHED, ProgressPanel, job_view
+from ..jobs.records import DONE, FINISHED, QUEUED, RUNNING
+from .progress import ProgressPanel, job_view
 from .queue_panel import QueuePanel
 from .results import JobResults
 from .server import DEFAULT_MAX_UPLOAD_MB, ENV_LANG, ENV_MAX_UPLOAD, ENV_ROOT, file_url
@@ -61,6 +64,7 @@ class Dashboard:
         limit = self.limit_bytes
         self.options = OptionsPanel(self.lang)
         self.progress = ProgressPanel(on_cancel=self.cancel)
+        self.cluster_info = w.HTML()       # machines running the items, when the queue runs on a cluster
         # Single
         self.single_audio = SinglePicker(self.ws, "audio", limit_bytes=limit, lang=self.lang, title_key="audio",
                                          upload_key="upload_audio")
@@ -105,11 +109,11 @@ class Dashboard:
         single = self._columns(
             [_card(self.single_audio.widget), _card(self.single_video.widget), options_card,
              _actions(self.generate_button, self.single_message)],
-            [self.progress.widget, self.result_box])
+            [self.progress.widget, self.cluster_info, self.result_box])
         batch = self._columns(
             [_card(self.batch_audio.widget), _card(self.batch_videos.widget), options_card,
              _actions(self.batch_button, self.batch_message)],
-            [self.progress.widget, self.batch_results.widget])
+            [self.progress.widget, self.cluster_info, self.batch_results.widget])
         self.batch_tab = batch
         self.tabs = w.Tab(children=[single, batch, self.history.widget, self.queue.widget])
         self.tabs.add_class("hg-tabs")
@@ -314,11 +318,12 @@ class Dashboard:
             job = store.get_job(self.followed_job)
         self._shown_job = job.id if job is not None else None
         more = 0
-        if job is not None and job.status in ("running", "queued"):
+        if job is not None and job.status in (RUNNING, QUEUED):
             more = sum(1 for j in store.list_jobs(limit=20)
-                       if j.id != job.id and j.status in ("queued", "running"))
+                       if j.id != job.id and j.status in (QUEUED, RUNNING))
         view = job_view(job)
         self.progress.show(view, self.lang, more)
+        self.cluster_info.value = cluster_html(job, read_cluster_file(self.ws.root), self.lang)
         self._label_cancel()
         if self.batch_job:
             self.batch_results.show(job if job is not None and job.id == self.batch_job
@@ -335,7 +340,7 @@ class Dashboard:
             return
         job = self.ws.store.get_job(self.single_job)
         item = job.items[0] if job and job.items else None
-        if item is None or item.status != "done" or not item.output:
+        if item is None or item.status != DONE or not item.output:
             self.result_box.layout.display = "none"
             return
         src = self.url_for(item.output, item.id)

@@ -99,6 +99,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "status_failed": ("失败", "failed"),
     "status_cancelled": ("已取消", "cancelled"),
     "status_interrupted": ("已中断", "interrupted"),
+    "cluster": ("集群 {address}", "Cluster {address}"),
+    "dask_dashboard": ("Dask 仪表板", "Dask dashboard"),
+    "runs_on": ("{name}：{host}", "{name}: {host}"),
     "result": ("生成结果", "Result"),
     "download": ("下载", "Download"),
     # history

@@ -12,11 +12,10 @@ from dataclasses import dataclass, field
 
 import ipywidgets as w
 
+from ..jobs.records import CANCELLED, DONE, FAILED, INTERRUPTED, PENDING, QUEUED, RUNNING
 from .i18n import format_duration, stage_label, tr
 
-FINISHED = ("done", "failed", "cancelled")
-PENDING = ("queued", "interrupted")
-STATUS_ICON = {"queued": "○", "interrupted": "○", "running": "◐", "done": "✓", "failed": "✗", "cancelled": "–"}
+STATUS_ICON = {QUEUED: "○", INTERRUPTED: "○", RUNNING: "◐", DONE: "✓", FAILED: "✗", CANCELLED: "–"}
 
 
 @dataclass(frozen=True)
@@ -51,13 +50,12 @@ def job_view(job, now: float | None = None) -> JobView:
     items = list(job.items)
     lines = tuple(ItemLine(i.video_name, i.status, _item_percent(i), i.error) for i in items)
     n = len(items)
-    finished = sum(i.status in FINISHED for i in items)
-    current = next((i for i in items if i.status == "running"), None)
-    percent = 100.0 * (finished + (_item_percent(current) / 100.0 if current else 0.0)) / max(1, n)
-    ok = sum(i.status == "done" for i in items)
+    current = job.current_item
+    percent = job.percent
+    ok = sum(i.status == DONE for i in items)
     if current is None and not any(i.status in PENDING for i in items):
         return JobView("finished", 100.0, total=n, ok=ok, items=lines,
-                       cancelled=any(i.status == "cancelled" for i in items))
+                       cancelled=any(i.status == CANCELLED for i in items))
     if current is None:
         nxt = next(i for i in items if i.status in PENDING)
         return JobView("waiting", percent, name=nxt.video_name, index=nxt.index + 1, total=n, ok=ok,
@@ -70,7 +68,7 @@ def job_view(job, now: float | None = None) -> JobView:
 def _item_percent(item) -> float:
     if item is None:
         return 0.0
-    if item.status == "done":
+    if item.status == DONE:
         return 100.0
     return float(min(100.0, max(0.0, item.percent or 0.0)))
 
@@ -80,7 +78,7 @@ def _eta(current, items, waiting: int, now: float) -> float | None:
     seconds of work per second of output: the running item is expected to take that pace × its length (the
     worker's own estimate takes over when it runs past that), and each waiting item the same. Before that,
     the worker's estimate for the running item, and the running item's pace for the waiting ones."""
-    done = [i for i in items if i.status == "done" and i.started and i.finished and (i.duration or 0) > 0]
+    done = [i for i in items if i.status == DONE and i.started and i.finished and (i.duration or 0) > 0]
     elapsed = max(0.0, now - current.started) if current.started else 0.0
     if done:
         pace = sum(i.finished - i.started for i in done) / sum(i.duration for i in done)
@@ -128,7 +126,7 @@ def items_table(view: JobView, lang: str) -> str:
     rows = []
     for line in view.items:
         state = tr(f"status_{line.status}", lang)
-        pct = f"{line.percent:.0f}%" if line.status == "running" else ""
+        pct = f"{line.percent:.0f}%" if line.status == RUNNING else ""
         err = f'<div class="hg-error">{html.escape(line.error)}</div>' if line.error else ""
         rows.append(f'<tr class="hg-item hg-{line.status}"><td>{STATUS_ICON.get(line.status, "")}</td>'
                     f'<td>{html.escape(line.name)}{err}</td><td>{html.escape(state)}</td><td>{pct}</td></tr>')

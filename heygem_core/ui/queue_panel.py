@@ -9,6 +9,7 @@ import time
 
 import ipywidgets as w
 
+from ..jobs.records import FAILED, FINISHED, QUEUED, RUNNING
 from .i18n import tr
 from .progress import STATUS_ICON
 
@@ -57,7 +58,7 @@ class QueuePanel:
         with self._lock:
             queue = store.queue()
             failed = [(job, item) for job in store.list_jobs(limit=RECENT_JOBS) for item in job.items
-                      if item.status == "failed"]
+                      if item.status == FAILED]
             key = (tuple((j.id, tuple((i.id, i.status) for i in j.items)) for j in queue),
                    tuple(i.id for _, i in failed), self.lang)
             if key == self._key and not force:
@@ -73,10 +74,10 @@ class QueuePanel:
             return True
 
     def _job_row(self, job, k: int, queue) -> w.Widget:
-        running = any(i.status == "running" for i in job.items)
+        running = any(i.status == RUNNING for i in job.items)
         items = " ".join(f'<span class="hg-queue-item hg-{i.status}" title="{html.escape(i.video_name)}">'
                          f'{STATUS_ICON.get(i.status, "")} {html.escape(i.video_name)}</span>' for i in job.items)
-        state = tr("status_running" if running else "status_queued", self.lang)
+        state = tr(f"status_{RUNNING if running else QUEUED}", self.lang)
         text = w.HTML(f'<div class="hg-queue-head" data-job="{html.escape(job.id)}">'
                       f'<span class="hg-index">{k + 1}</span>'
                       f'<span class="hg-ellipsis hg-strong">♪ {html.escape(job.audio_name)}</span>'
@@ -84,7 +85,7 @@ class QueuePanel:
                       f'{html.escape(state)}</span></div><div class="hg-queue-items">{items}</div>',
                       layout=w.Layout(flex="1 1 auto", min_width="0"))
         buttons = []
-        waiting_before = [j for j in queue[:k] if not any(i.status == "running" for i in j.items)]
+        waiting_before = [j for j in queue[:k] if not any(i.status == RUNNING for i in j.items)]
         if not running and waiting_before:
             up = w.Button(icon="arrow-up", tooltip=tr("move_up", self.lang), layout=w.Layout(width="auto"))
             up.description = tr("move_up", self.lang)
@@ -96,7 +97,7 @@ class QueuePanel:
         remove.description = tr("stop_job" if running else "remove", self.lang)
         remove.add_class("hg-quiet")
         remove.add_class("hg-remove-job")
-        left = sum(i.status in ("queued", "interrupted", "running") for i in job.items)
+        left = sum(i.status not in FINISHED for i in job.items)
         remove.on_click(lambda _, j=job.id, b=remove, n=left: self._remove(j, b, n))
         buttons.append(remove)
         row = w.HBox([text, w.HBox(buttons, layout=w.Layout(flex="0 0 auto", align_items="center"))],

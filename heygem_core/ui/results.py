@@ -11,6 +11,7 @@ from typing import Callable
 
 import ipywidgets as w
 
+from ..jobs.records import DONE, FINISHED
 from .i18n import format_size, tr
 
 log = logging.getLogger(__name__)
@@ -47,8 +48,8 @@ class JobResults:
         self._zip_thread: threading.Thread | None = None
 
     def show(self, job, lang: str) -> None:
-        done = [i for i in job.items if i.status == "done" and i.output] if job is not None else []
-        finished = job is not None and all(i.status in ("done", "failed", "cancelled") for i in job.items)
+        done = [i for i in job.items if i.status == DONE and i.output] if job is not None else []
+        finished = job is not None and all(i.status in FINISHED for i in job.items)
         key = (job.id if job else None, tuple(i.id for i in done), finished, lang)
         if key == self._key:
             return
@@ -81,7 +82,7 @@ class JobResults:
         job = self.job
         if job is None:
             return None
-        ids = [i.id for i in job.items if i.status == "done" and i.output]
+        ids = [i.id for i in job.items if i.status == DONE and i.output]
         lang = self._key[3] if self._key else "en"
         self.zip_link.value = f'<span class="hg-muted">{html.escape(tr("zip_making", lang, n=len(ids)))}</span>'
         self._zip_thread = threading.Thread(target=self._export, args=(job.id, ids, lang), daemon=True,

@@ -20,6 +20,8 @@ import socket
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..resources import dashboard_notebook
+
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +57,8 @@ class ServeSettings:
     lang: str = "zh"
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     cull_idle_s: int = 900
+    max_pages: int = 20         # live page kernels at once; beyond, a "too many open pages" page
+    page_grace_s: float = 60.0  # a page kernel with no connection for this long is shut down
 
     @property
     def url(self) -> str:
@@ -86,23 +90,6 @@ def resolve_token(ip: str, token: str | None) -> str:
     return secrets.token_urlsafe(24)
 
 
-def notebook_source() -> Path | None:
-    """`dashboards/heygem.ipynb` next to the package (source tree or editable install), if present."""
-    candidate = Path(__file__).resolve().parents[2] / "dashboards" / NOTEBOOK_NAME
-    return candidate if candidate.is_file() else None
-
-
-def notebook_json() -> dict:
-    """The dashboard notebook: one cell that builds the app (used when the source tree is not at hand)."""
-    return {
-        "cells": [{"cell_type": "code", "execution_count": None, "id": "app", "metadata": {}, "outputs": [],
-                   "source": ["from heygem_core.ui import app\n", "\n", "app()"]}],
-        "metadata": {"kernelspec": {"display_name": "Python 3", "language": "python", "name": "python3"},
-                     "language_info": {"name": "python"}, "title": "HeyGem Workbench"},
-        "nbformat": 4, "nbformat_minor": 5,
-    }
-
-
 def prepare_app_dir(root: Path, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) -> Path:
     """Write the notebook and the page template into ``<root>/.app/``; return the notebook's path."""
     root = Path(root).resolve()
@@ -110,9 +97,7 @@ def prepare_app_dir(root: Path, max_upload_mb: float = DEFAULT_MAX_UPLOAD_MB) ->
     app_dir.mkdir(parents=True, exist_ok=True)
     for name in ("outputs", "thumbnails", "outputs/exports"):
         (root / name).mkdir(parents=True, exist_ok=True)
-    source = notebook_source()
-    _write_if_changed(app_dir / NOTEBOOK_NAME,
-                      source.read_text(encoding="utf-8") if source else json.dumps(notebook_json(), indent=1))
+    _write_if_changed(app_dir / NOTEBOOK_NAME, dashboard_notebook().read_text(encoding="utf-8"))
     template = app_dir / "share" / "voila" / "templates" / TEMPLATE_NAME
     template.mkdir(parents=True, exist_ok=True)
     _write_if_changed(template / "conf.json", json.dumps({"base_template": "lab"}))
@@ -158,11 +143,6 @@ def kernel_environment(settings: ServeSettings) -> dict[str, str]:
     """Variables the dashboard kernels need, added to this process's environment before Voilà starts."""
     env = {ENV_ROOT: str(Path(settings.root).resolve()), ENV_LANG: settings.lang,
            ENV_MAX_UPLOAD: str(settings.max_upload_mb)}
-    # Kernels are new interpreters: make sure they import this very package, also from a source checkout.
-    package_parent = str(Path(__file__).resolve().parents[2])
-    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
-    if package_parent not in paths:
-        env["PYTHONPATH"] = os.pathsep.join([package_parent, *paths])
     return env
 
 
@@ -179,7 +159,10 @@ def voila_config(settings: ServeSettings, notebook: Path) -> dict:
             "root_dir": str(notebook.parent),
             "tornado_settings": {"websocket_max_message_size": max_message},
         },
-        "HeygemVoila": {"files_root": str(Path(settings.root).resolve())},
+        # Loopback without a token: only pages opened on this machine (see hostguard: DNS rebinding).
+        "HeygemVoila": {"files_root": str(Path(settings.root).resolve()),
+                        "local_only": not settings.token and is_loopback(settings.ip),
+                        "max_pages": settings.max_pages, "page_grace_s": settings.page_grace_s},
         "VoilaConfiguration": {
             "file_allowlist": FILE_ALLOWLIST,
             "file_denylist": FILE_DENYLIST,
@@ -214,7 +197,7 @@ def file_url(path: Path, root: Path, base_url: str = "/") -> str | None:
 def _app_class():
     """Voilà with the files handler put behind the same login as the page (stock Voilà leaves it open)."""
     from jupyter_server.base.handlers import AuthenticatedFileHandler
-    from traitlets import Unicode
+    from traitlets import Bool, Float, Int, Unicode
     from voila.app import Voila
     from voila.static_file_handler import AllowListFileHandler
 
@@ -224,6 +207,10 @@ def _app_class():
             super().initialize(**kwargs)
 
         def get_absolute_path(self, root, path):  # called first by StaticFileHandler.get
+            if "\x00" in path:
+                from tornado.web import HTTPError
+
+                raise HTTPError(400, "bad file name")
             if not any(re.fullmatch(p, path, re.IGNORECASE) for p in self.allowlist) or any(
                     re.fullmatch(p, path, re.IGNORECASE) for p in self.denylist):
                 from tornado.web import HTTPError
@@ -238,6 +225,26 @@ def _app_class():
     class HeygemVoila(Voila):
         name = "heygem-voila"
         files_root = Unicode("", config=True, help="Folder `/voila/files/` serves from (the workspace).")
+        local_only = Bool(False, config=True, help="Answer only requests whose Host (and Origin) is this "
+                                                   "machine: localhost, 127.0.0.1 or [::1] with the port.")
+
+        max_pages = Int(20, config=True, help="Live page kernels at once (0: no cap).")
+        page_grace_s = Float(60.0, config=True, help="Shut down a page kernel this long after its last "
+                                                     "connection closed.")
+
+        def listen(self):  # the tornado application exists by now; nothing has been served yet
+            from tornado.ioloop import PeriodicCallback
+
+            from .kernels import KernelReaper
+
+            if self.local_only:
+                from .hostguard import guard_application
+
+                guard_application(self.app, lambda: self.port)
+            self.reaper = KernelReaper(self.kernel_manager, self.page_grace_s)
+            period_ms = 1000 * max(1.0, min(10.0, self.page_grace_s / 4))
+            PeriodicCallback(self.reaper.tick, period_ms).start()
+            super().listen()
 
         def init_settings(self):
             settings = super().init_settings()
@@ -248,9 +255,15 @@ def _app_class():
 
         def init_handlers(self):
             handlers = []
+            from voila.tornado.handler import TornadoVoilaHandler
+
+            from .kernels import capped
+
             for spec in super().init_handlers():
                 if len(spec) > 2 and spec[1] is AllowListFileHandler:
                     spec = (spec[0], AllowListAuthFileHandler, {**spec[2], "path": self.files_root})
+                elif len(spec) > 1 and spec[1] is TornadoVoilaHandler:
+                    spec = (spec[0], capped(TornadoVoilaHandler, self.max_pages), *spec[2:])
                 handlers.append(spec)
             return handlers
 

@@ -44,6 +44,11 @@ class Wav2LipEngine:
 
     name = "wav2lip"
 
+    @property
+    def batch_size(self) -> int:
+        """Frames per network call: large batches keep a GPU busy."""
+        return max(1, self.options.batch_size)
+
     def __init__(self, options: LipSyncOptions, *, weights_dir=None, precision: str = "auto"):
         if not options.checkpoint:
             raise OptionsError("checkpoint", "the wav2lip engine needs a checkpoint (a path or a weights name)")

@@ -18,6 +18,7 @@ from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval
 
 from ...errors import CheckpointError
+from .mel import MAX_ABS
 
 log = logging.getLogger(__name__)
 
@@ -371,12 +372,22 @@ class InferenceGenerator:
         return exact
 
 
+# The spread of the random generator's output before its sigmoid (save_random_checkpoint): wide enough that the
+# audio window moves the 8-bit output by several levels, narrow enough that bf16 stays within MAX_DEVIATION.
+RANDOM_LOGIT_STD = 0.015
+
+
 def save_random_checkpoint(path: str | Path, *, seed: int = 0, legacy_format: bool = False) -> Path:
     """Write a randomly initialised generator in the released file layout, for tests and benchmarks.
 
     Same keys (``module.`` prefixed), shapes and container as ``wav2lip.pth`` (state_dict, optimizer state,
-    global_step, global_epoch), with BatchNorm statistics away from their identity defaults so that folding
-    them is exercised. The optimizer holds Adam moments for two tensors only, to keep the file at ~146 MB.
+    global_step, global_epoch). The BatchNorm running statistics are measured on random model inputs, as
+    training leaves them, so every layer works at unit scale, and the last convolution is scaled to keep the
+    sigmoid off its rails (``_calibrate``). With PyTorch's default initialisation and made-up statistics the
+    audio's share shrinks about 4x per decoder block: the output is a flat grey that the audio window moves
+    by ~1e-7, far below one 8-bit level. BatchNorm scales and shifts are perturbed away from their identity
+    defaults, so that folding them is exercised. The optimizer holds Adam moments
+    for two tensors only, to keep the file at ~146 MB.
     ``legacy_format`` writes the pre-zip torch format the 2020 release files use."""
     path = Path(path)
     gen = torch.Generator().manual_seed(seed)
@@ -388,9 +399,14 @@ def save_random_checkpoint(path: str | Path, *, seed: int = 0, legacy_format: bo
                 n = module.num_features
                 module.weight.copy_(1 + 0.1 * torch.randn(n, generator=gen))
                 module.bias.copy_(0.1 * torch.randn(n, generator=gen))
-                module.running_mean.copy_(0.1 * torch.randn(n, generator=gen))
-                module.running_var.copy_(0.5 + torch.rand(n, generator=gen))
+                module.momentum = None   # a cumulative average: one batch sets the statistics outright
+                module.reset_running_stats()
+        _calibrate(model, gen)
+        for module in model.modules():
+            if isinstance(module, nn.BatchNorm2d):
+                module.momentum = 0.1
                 module.num_batches_tracked.fill_(1000)
+    model.eval()
     state = {f"module.{k}": v for k, v in model.state_dict().items()}
     params = list(model.parameters())
     optimizer = {
@@ -402,3 +418,30 @@ def save_random_checkpoint(path: str | Path, *, seed: int = 0, legacy_format: bo
     torch.save({"state_dict": state, "optimizer": optimizer, "global_step": 1000, "global_epoch": 1}, path,
                _use_new_zipfile_serialization=not legacy_format)
     return path
+
+
+def _calibrate(model: Wav2LipGenerator, gen: torch.Generator, batch: int = 8) -> None:
+    """Set every BatchNorm's running statistics to those of one batch of random inputs (smooth random faces
+    with the lower half zeroed, as at inference; mel windows of noise, held spectra and silence), then scale
+    the last convolution so that what enters the sigmoid spreads by RANDOM_LOGIT_STD on that batch."""
+    coarse = torch.rand(batch, 3, 6, 6, generator=gen)
+    face = nn.functional.interpolate(coarse, size=(FACE_SIZE, FACE_SIZE), mode="bilinear", align_corners=False)
+    face = (face + 0.05 * torch.randn(face.shape, generator=gen)).clamp_(0, 1)
+    masked = face.clone()
+    masked[:, :, FACE_SIZE // 2:] = 0
+    mel = torch.rand(batch, 1, MEL_BINS, MEL_STEP, generator=gen) * 8 - 4
+    held = torch.rand(batch, 1, MEL_BINS, 1, generator=gen) * 8 - 4
+    mel[batch // 2:] = held[batch // 2:].expand(-1, -1, -1, MEL_STEP)
+    mel[-1] = -MAX_ABS   # silence: the normalised floor
+    logits = []
+    last = model.output_block[1]
+    hook = last.register_forward_hook(lambda module, inputs, output: logits.append(output))
+    try:
+        model.train()
+        model(mel, torch.cat((masked, face), dim=1))
+    finally:
+        hook.remove()
+        model.eval()
+    scale = RANDOM_LOGIT_STD / logits[0].std().item()
+    last.weight.mul_(scale)
+    last.bias.mul_(scale)

@@ -1,0 +1,138 @@
+"""Language-independent cues from the signal, one value per 10 ms hop, that back up the recognised phones.
+
+- silence: the speech-band loudness well under the speech peak;
+- stop closures: a short dip in loudness (the vocal tract shut) that ends in a sudden broadband onset (the
+  burst) — the lips or tongue are together during the dip;
+- nasal murmur: voiced, loud below 400 Hz and weak above 1 kHz (m n ng), so a loudness-driven mouth would
+  wrongly open there;
+- formants from LPC: F1 follows the jaw opening (≈300 Hz for i/u, 700–1000 Hz for a), F2 front/spread (high)
+  vs back/rounded (low).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.signal import lfilter, resample_poly
+
+from ..speech import HOP, SAMPLE_RATE, loudness_db, stft_power
+
+LPC_RATE = 10_000      # formants of interest lie under 5 kHz
+LPC_ORDER = 12
+LPC_WIN = 250          # 25 ms at LPC_RATE
+
+
+@dataclass
+class Cues:
+    loudness: np.ndarray     # dB under the speech peak [shape=(n_hops,)]
+    silent: np.ndarray       # bool: under the silence threshold or near the recording's noise floor
+    speaking: np.ndarray     # bool: clearly speech, well above both
+    closure: np.ndarray      # bool: inside a stop closure that ends in a burst
+    burst: np.ndarray        # bool: a burst onset starts in this hop
+    nasal: np.ndarray        # float 0..1: how murmur-like the hop is
+    f1: np.ndarray           # Hz, NaN where unvoiced or unreliable
+    f2: np.ndarray
+
+
+def signal_cues(speech, *, silence_db: float = -38.0) -> Cues:
+    db = loudness_db(speech)
+    n = db.size
+    # a noisy room (crowd, hiss) sits above the fixed threshold: the pauses are what the floor says
+    floor = float(np.percentile(db, 10)) if db.size else silence_db
+    gate = float(np.clip(floor + 8.0, silence_db, -28.0))
+    silent = db < gate
+    speaking = db > max(gate, -25.0)
+    power = stft_power(np.asarray(speech.samples, np.float32))[:, :n]
+    freqs = np.fft.rfftfreq(2 * (power.shape[0] - 1), 1.0 / SAMPLE_RATE)
+    low = power[(freqs >= 80) & (freqs < 400)].sum(0) + 1e-10
+    high = power[(freqs >= 1000) & (freqs < 5000)].sum(0) + 1e-10
+    tilt = 10 * np.log10(low / high)
+    nasal = np.clip((tilt - 12.0) / 10.0, 0.0, 1.0) * (db > silence_db + 6)
+    closure, burst = stop_closures(db, high)
+    f1, f2 = formants(speech.samples, n)
+    voiced = (db > -25.0) & (tilt > -25.0)     # speech-loud, and not a hiss with nothing under 400 Hz
+    f1[~voiced], f2[~voiced] = np.nan, np.nan
+    return Cues(db, silent, speaking, closure, burst, nasal.astype(np.float32), f1, f2)
+
+
+def stop_closures(db: np.ndarray, high: np.ndarray, *, min_ms: int = 30, max_ms: int = 180,
+                  depth_db: float = 12.0) -> tuple[np.ndarray, np.ndarray]:
+    """Hops inside a stop closure, and the hops where its burst begins.
+
+    A closure is a run of hops at least ``depth_db`` quieter than the speech on both sides, between
+    ``min_ms`` and ``max_ms`` long, ending in a rise of the high band of at least ``depth_db`` within 20 ms
+    (a release, not a slow fade-in). Longer gaps are pauses, not stops."""
+    n = db.size
+    closure, burst = np.zeros(n, bool), np.zeros(n, bool)
+    hi_db = 10 * np.log10(high)
+    lo_n, hi_n = min_ms // 10, max_ms // 10
+    # local reference: the louder of the speech just before and just after
+    ref = np.maximum(_shifted_max(db, -8, -1), _shifted_max(db, 1, 8))
+    dip = (db < ref - depth_db) & (ref > -30.0)
+    i = 0
+    while i < n:
+        if not dip[i]:
+            i += 1
+            continue
+        j = i
+        while j < n and dip[j]:
+            j += 1
+        if lo_n <= j - i <= hi_n and j + 2 < n:
+            rise = hi_db[j:j + 2].max() - np.median(hi_db[i:j])
+            if rise >= depth_db and db[i - 1 if i else 0] > db[i:j].mean():
+                closure[i:j] = True
+                burst[j] = True
+        i = j
+    return closure, burst
+
+
+def _shifted_max(x: np.ndarray, a: int, b: int) -> np.ndarray:
+    """max of x[t + a … t + b] for each t (edges padded with the minimum)."""
+    pad = np.pad(x, (max(0, -a), max(0, b)), constant_values=x.min() if x.size else 0.0)
+    win = np.lib.stride_tricks.sliding_window_view(pad, b - a + 1)
+    return win.max(1)[: x.size]
+
+
+def formants(samples: np.ndarray, n_hops: int) -> tuple[np.ndarray, np.ndarray]:
+    """F1 and F2 (Hz) per 10 ms hop from LPC roots of pre-emphasised 25 ms frames at 10 kHz; NaN where no
+    plausible pair is found."""
+    y = resample_poly(np.asarray(samples, np.float64), LPC_RATE, SAMPLE_RATE)
+    y = lfilter([1.0, -0.63], [1.0], y)                       # pre-emphasis for the upper formants
+    hop = LPC_RATE * HOP // SAMPLE_RATE
+    y = np.pad(y, (LPC_WIN // 2, LPC_WIN))
+    frames = np.lib.stride_tricks.sliding_window_view(y, LPC_WIN)[::hop][:n_hops] * np.hamming(LPC_WIN)
+    f1 = np.full(n_hops, np.nan, np.float32)
+    f2 = np.full(n_hops, np.nan, np.float32)
+    energy = (frames ** 2).sum(1)
+    ok = energy > 1e-7 * LPC_WIN
+    if not ok.any():
+        return f1, f2
+    coefs = lpc(frames[ok], LPC_ORDER)
+    for k, a in zip(np.nonzero(ok)[0], coefs):
+        if not np.all(np.isfinite(a)):
+            continue
+        roots = np.roots(a)
+        roots = roots[np.imag(roots) > 0]
+        freq = np.angle(roots) * LPC_RATE / (2 * np.pi)
+        bw = -np.log(np.abs(roots) + 1e-12) * LPC_RATE / np.pi
+        cand = np.sort(freq[(freq > 200) & (bw < 400)])
+        if cand.size >= 2 and cand[0] < 1100 and cand[1] - cand[0] > 150:
+            f1[k], f2[k] = cand[0], cand[1]
+    return f1, f2
+
+
+def lpc(frames: np.ndarray, order: int) -> np.ndarray:
+    """LPC polynomials ``[1, a1 … a_order]`` of each row of ``frames`` (autocorrelation method,
+    Levinson–Durbin run on all rows at once). [shape=(n, order + 1)]"""
+    n, w = frames.shape
+    spec = np.fft.rfft(frames, 2 * w)
+    r = np.fft.irfft(np.abs(spec) ** 2)[:, : order + 1]
+    r[:, 0] *= 1.0 + 1e-9                      # a whisker of white noise keeps the recursion stable
+    a = np.zeros((n, order + 1))
+    a[:, 0] = 1.0
+    err = r[:, 0].copy()
+    for i in range(1, order + 1):
+        k = -(a[:, :i] * r[:, i:0:-1]).sum(1) / np.maximum(err, 1e-12)
+        a[:, 1:i + 1] = a[:, 1:i + 1] + k[:, None] * a[:, i - 1::-1][:, :i]
+        err *= 1.0 - k * k
+    return a

@@ -1,0 +1,110 @@
+"""Viseme timeline → the mouth of each video frame: inner-lip opening and lip width, with coarticulation.
+
+Real mouths blend: the lips round during the consonant before a rounded vowel, open quickly and close more
+slowly, and reach a closure *before* the stop is released. So the per-hop targets are smoothed (quick
+attack, slower release, no net delay), rounding leads the sound a little, and a press is eased into over
+~40 ms but held fully shut for its whole span. Silence closes the mouth.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.ndimage import gaussian_filter1d
+
+from ..speech import per_frame
+from .timeline import VisemeTimeline
+from .visemes import Viseme
+
+HOPS_PER_S = 100.0
+ROUND_LEAD_S = 0.04      # rounding and spreading start this much before the sound
+WIDTH_RANGE = 0.4        # lip width change at full rounding/spread, per unit of the ``rounding`` option
+PRESS_EASE_S = 0.03      # lips travel to a closure over this long
+LABIODENTAL_OPENING = 0.03
+SPEAKING_FLOOR = 0.2       # share of the widest opening the lips keep through any voiced, unpressed sound
+REST_EDGE_S = 0.06       # how far the mouth may move into a pause, ahead of speech or after it
+
+
+@dataclass
+class MouthTrack:
+    """Per output frame: inner-lip opening (fraction of mouth width), width factor, and the viseme shown."""
+
+    opening: np.ndarray
+    spread: np.ndarray
+    pressed: np.ndarray      # bool
+    viseme: np.ndarray       # int8
+
+
+def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: float, gain: float = 1.0,
+                rounding: float = 0.5, attack_ms: float = 35.0, release_ms: float = 90.0,
+                silence_db: float = -38.0) -> MouthTrack:
+    """Per-frame mouth for ``n_frames`` at ``fps``; the keywords are the engine's options of the same name."""
+    # while speaking the lips part at least a little: a close vowel is narrow, not shut
+    speaking = ~np.isin(tl.viseme, (Viseme.REST, Viseme.PRESSED, Viseme.LABIODENTAL))
+    openness = np.where(speaking, SPEAKING_FLOOR + (1.0 - SPEAKING_FLOOR) * tl.openness, tl.openness)
+    target = np.where(tl.loudness < silence_db, 0.0, openness * (gain * max_opening))
+    opening = attack_release(target, HOPS_PER_S, attack_ms, release_ms)
+    # a pause is shut: the smoothing may lead into it and trail out of it by REST_EDGE_S, no further
+    edge = int(round(REST_EDGE_S * HOPS_PER_S))
+    opening[~_near(tl.viseme != Viseme.REST, edge)] = 0.0
+    press = _ease(tl.pressed.astype(np.float32), PRESS_EASE_S)
+    opening = opening * (1.0 - press)
+    labio = _ease(tl.labiodental.astype(np.float32), 0.03)
+    opening = opening + (np.minimum(opening, LABIODENTAL_OPENING) - opening) * labio
+
+    lead = int(round(ROUND_LEAD_S * HOPS_PER_S))
+    spread = gaussian_filter1d(tl.spread.astype(np.float32), 4.0, mode="nearest")
+    spread = np.r_[spread[lead:], np.repeat(spread[-1:], lead)] if spread.size > lead else spread
+    width = 1.0 + WIDTH_RANGE * rounding * spread
+
+    op = per_frame(opening, fps, n_frames)
+    shut = per_frame(tl.pressed.astype(np.float32), fps, n_frames) >= 0.5
+    op[shut] = 0.0
+    return MouthTrack(np.clip(op, 0.0, 0.6).astype(np.float32), per_frame(width, fps, n_frames), shut,
+                      _at_centres(tl.viseme, fps, n_frames).astype(np.int8))
+
+
+def _ease(mask: np.ndarray, seconds: float) -> np.ndarray:
+    """1 on the mask, falling off smoothly over ``seconds`` on both sides (a raised-cosine ramp)."""
+    k = max(1, int(round(seconds * HOPS_PER_S)))
+    ramp = 0.5 + 0.5 * np.cos(np.pi * np.arange(1, k + 1) / (k + 1))
+    kernel = np.r_[ramp[::-1], 1.0, ramp]
+    if mask.size == 0:
+        return mask
+    dilated = np.max(np.lib.stride_tricks.sliding_window_view(np.pad(mask, k), 2 * k + 1) * kernel, axis=1)
+    return np.maximum(mask, dilated).astype(np.float32)
+
+
+def _near(mask: np.ndarray, k: int) -> np.ndarray:
+    """True within ``k`` hops of a True in ``mask``."""
+    return np.convolve(mask.astype(np.float32), np.ones(2 * k + 1, np.float32), mode="same") > 0.5
+
+
+def _at_centres(track: np.ndarray, fps: float, n_frames: int) -> np.ndarray:
+    """The hop at the middle of each video frame."""
+    idx = np.floor((np.arange(n_frames) + 0.5) / fps * HOPS_PER_S).astype(int)
+    return track[np.clip(idx, 0, max(0, track.size - 1))] if track.size else np.zeros(n_frames, track.dtype)
+
+
+def attack_release(x: np.ndarray, fps: float, attack_ms: float, release_ms: float, *,
+                   signed: bool = False) -> np.ndarray:
+    """Asymmetric one-pole smoothing run forwards and backwards and averaged: quick to open, slower to
+    close, and no net delay (the audio is known in advance, so the filter may look ahead)."""
+    def coef(ms):
+        return 1.0 if ms <= 0 else 1.0 - np.exp(-1000.0 / (ms * fps))
+
+    a, r = coef(attack_ms), coef(release_ms)
+
+    def run(seq):
+        out = np.empty_like(seq)
+        y = seq[0] if len(seq) else 0.0
+        for i, v in enumerate(seq):
+            rising = abs(v) > abs(y) if signed else v > y
+            y += (a if rising else r) * (v - y)
+            out[i] = y
+        return out
+
+    x = np.asarray(x, np.float64)
+    if x.size == 0:
+        return x.astype(np.float32)
+    return (0.5 * (run(x) + run(x[::-1])[::-1])).astype(np.float32)

@@ -1,0 +1,229 @@
+"""The viseme timeline of a speech: what the lips should be doing every 10 ms, computed once per speech.
+
+    tl = viseme_timeline(speech)            # speech.text, when set, is aligned; otherwise audio only
+
+Phones come from forced alignment of the script when there is one (English, or Chinese via pinyin) and from
+the recogniser's phone loop otherwise; text that does not fit the audio is dropped with a warning. The
+signal cues then correct what a misheard phone would get wrong: silence is rest, a vowel's opening and
+rounding follow its formants, and a stop closure or a nasal murmur next to a recognised bilabial presses the
+lips for exactly as long as the sound has them shut.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .cues import Cues, signal_cues
+from .recognise import AlignmentFailed, Phone, align, known_words, phone_loop
+from .script import script_words
+from .visemes import BILABIALS, NASALS, STOPS, VOWELS, Viseme, phone_shapes
+
+log = logging.getLogger("heygem_core.phonetic")
+
+HOP_S = 0.01
+SILENCE_DB = -38.0
+# a script whose alignment leaves more than this share of the loud hops under silence does not match
+MISMATCH_SHARE = 0.35
+# speech the script leaves unread for this long (10 ms hops) is taken from the phone loop
+UNREAD_FILL_HOPS = 30
+PRESS_LEAD_S = 0.02     # the lips meet this long before a stop's closure is heard to begin
+MIN_PRESS_S = 0.06      # and stay together at least this long, so even a fast b is seen
+MAX_CUE_PRESS_S = 0.15  # a longer murmur or gap is not one bilabial
+DIP_DB = 6.0            # a bilabial heard by the phone loop must be this much quieter than its neighbours
+
+
+@dataclass
+class VisemeTimeline:
+    """Per 10 ms hop: the viseme class and the shape targets, before coarticulation."""
+
+    viseme: np.ndarray        # int8, a ``Viseme`` per hop
+    openness: np.ndarray      # 0 (shut) … 1 (widest), already scaled by the loudness of the vowel
+    spread: np.ndarray        # −1 rounded … +1 spread
+    pressed: np.ndarray       # bool: lips pressed together (p b m)
+    labiodental: np.ndarray   # bool: lower lip to the upper teeth (f v)
+    loudness: np.ndarray      # speech-band dB under the speech peak
+    phones: list[Phone] = field(repr=False)
+    source: str = "audio"     # "text" (aligned script), "text+audio" (script with gaps filled), "audio"
+    language: str = "any"
+    hop_s: float = HOP_S
+
+    @property
+    def n_hops(self) -> int:
+        return int(self.viseme.size)
+
+    def speaking_frames(self, fps: float, n_frames: int) -> np.ndarray:
+        """Whether each video frame's middle falls in speech (not a pause). [shape=(n_frames,), bool]"""
+        if not self.n_hops:
+            return np.zeros(n_frames, bool)
+        idx = np.floor((np.arange(n_frames) + 0.5) / fps / self.hop_s).astype(int)
+        return self.viseme[np.clip(idx, 0, self.n_hops - 1)] != Viseme.REST
+
+    def phone_times(self, names) -> np.ndarray:
+        """(start, end) seconds of every phone named in ``names`` [shape=(k, 2)]."""
+        names = set(names)
+        return np.array([(p.start, p.end) for p in self.phones if p.name in names], np.float64).reshape(-1, 2)
+
+
+def viseme_timeline(speech, text: str | None = None) -> VisemeTimeline:
+    """The timeline of ``speech`` (memoised on it); ``text`` defaults to ``speech.text``."""
+    text = (speech.text if text is None else text) or None
+    text = text.strip() if text else None
+    return speech.memo(("viseme_timeline", text), lambda: build_timeline(speech, text))
+
+
+def build_timeline(speech, text: str | None) -> VisemeTimeline:
+    cues = signal_cues(speech, silence_db=SILENCE_DB)
+    phones, source, language = recognised_phones(speech, cues, text)
+    return shape_hops(phones, cues, source, language)
+
+
+def recognised_phones(speech, cues: Cues, text: str | None) -> tuple[list[Phone], str, str]:
+    """Phones from the script when it fits the audio, else from the phone loop: ``(phones, source, lang)``."""
+    loud = cues.speaking
+    if text:
+        words, extra, language = script_words(text, known_words())
+        where = f" ({speech.path})" if speech.path else ""
+        try:
+            aligned = align(speech.samples, words, extra)
+        except AlignmentFailed as exc:
+            log.warning("script does not fit the speech%s: %s; shaping the mouth from the audio alone",
+                        where, exc)
+        else:
+            unread = loud & (_phone_index(aligned, cues.loudness.size, "SIL") > 0)
+            share = unread.sum() / max(1, loud.sum())
+            log.debug("script alignment leaves %.0f%% of the speech unread", 100 * share)
+            if share > MISMATCH_SHARE:
+                log.warning("script does not match the speech%s: %.0f%% of the speech falls outside its words; "
+                            "shaping the mouth from the audio alone", where, 100 * share)
+            else:
+                # the script covers most of the speech; a long stretch it leaves out comes from the phone loop
+                gaps = _long_runs(unread, UNREAD_FILL_HOPS)
+                if gaps.any():
+                    return _fill_gaps(aligned, phone_loop(speech.samples), gaps), "text+audio", language
+                return aligned, "text", language
+    return phone_loop(speech.samples), "audio", "any"
+
+
+def _phone_index(phones: list[Phone], n: int, name: str) -> np.ndarray:
+    """1 on the hops covered by phones called ``name``."""
+    out = np.zeros(n, np.int8)
+    for p in phones:
+        if p.name == name:
+            out[_hop(p.start, n): _hop(p.end, n)] = 1
+    return out
+
+
+def _fill_gaps(aligned: list[Phone], looped: list[Phone], unread: np.ndarray) -> list[Phone]:
+    keep = [p for p in aligned if p.name != "SIL"]
+    n = unread.size
+    def mostly_unread(p):
+        seg = unread[_hop(p.start, n): _hop(p.end, n)]
+        return seg.size > 0 and seg.mean() > 0.5
+    extra = [p for p in looped if p.name != "SIL" and mostly_unread(p)]
+    return sorted(keep + extra, key=lambda p: p.start)
+
+
+def _hop(t: float, n: int) -> int:
+    return int(np.clip(round(t / HOP_S), 0, n))
+
+
+def shape_hops(phones: list[Phone], cues: Cues, source: str, language: str) -> VisemeTimeline:
+    n = cues.loudness.size
+    vis = np.zeros(n, np.int8)
+    opn = np.zeros(n, np.float32)
+    spr = np.zeros(n, np.float32)
+    pressed = np.zeros(n, bool)
+    labio = np.zeros(n, bool)
+    vowel = np.zeros(n, bool)
+    for p in phones:
+        a, b = _hop(p.start, n), max(_hop(p.end, n), _hop(p.start, n) + 1)
+        shapes = phone_shapes(p.name)
+        cut = a + (b - a) // 2 if len(shapes) == 2 else b
+        for (s, e), shape in zip(((a, cut), (cut, b)), shapes):
+            vis[s:e], opn[s:e], spr[s:e] = shape.viseme, shape.openness, shape.spread
+        vowel[a:b] = p.name in VOWELS
+        labio[a:b] |= shapes[0].viseme == Viseme.LABIODENTAL
+
+    # the formants back up the vowels: F1 ↔ opening, F2 ↔ spread vs round (relative to this speaker)
+    trust = 0.25 if source.startswith("text") else 0.5
+    f1, f2 = cues.f1, cues.f2
+    # speech the recogniser heard as silence or noise: the formants alone give its shape
+    unheard = cues.speaking & (vis == Viseme.REST) & np.isfinite(f1)
+    vis[unheard], vowel[unheard] = Viseme.CONSONANT, True
+    ok = vowel & np.isfinite(f1) & np.isfinite(f2)
+    opn[unheard & ok], spr[unheard & ok] = np.clip((f1[unheard & ok] - 300.0) / 500.0, 0.1, 1.0), 0.0
+    if ok.sum() >= 10:
+        opn[ok] = (1 - trust) * opn[ok] + trust * np.clip((f1[ok] - 300.0) / 500.0, 0.1, 1.0)
+        med = np.median(f2[ok])
+        spread_f = np.tanh((f2[ok] - med) / (np.percentile(f2[ok], 75) - np.percentile(f2[ok], 25) + 100.0))
+        spr[ok] = (1 - trust) * spr[ok] + trust * spread_f
+    # a quieter syllable opens less than a stressed one; consonants are quiet by nature, and vary less
+    opn *= np.where(vowel, np.clip(1.0 + cues.loudness / 25.0, 0.3, 1.0), np.clip(1.0 + cues.loudness / 20.0, 0.2, 1.0))
+
+    for p in phones:
+        if p.name in BILABIALS and (source != "audio" or _supported(p, cues, n)):
+            _press(pressed, p, cues, n)
+    if source == "audio":
+        _press_from_cues(pressed, phones, cues, n)
+    pressed &= ~_long_runs(cues.silent, 25)   # a pause of a quarter second rests, whatever a phone says
+    opn[pressed] = 0.0
+    vis[pressed] = Viseme.PRESSED
+
+    rest = cues.silent & ~pressed
+    vis[rest], opn[rest] = Viseme.REST, 0.0
+    spr[rest] *= 0.3
+    return VisemeTimeline(vis, opn, np.clip(spr, -1, 1), pressed, labio & ~rest, cues.loudness, phones, source,
+                          language)
+
+
+def _supported(p: Phone, cues: Cues, n: int) -> bool:
+    """Whether the signal agrees that something shuts the tract at a recognised bilabial: a stop closure, a
+    nasal murmur, or a dip in loudness against the sound around it. The phone loop hears p b m in breaths
+    and noise; a press the signal does not back up is left out."""
+    a, b = _hop(p.start - 0.03, n), max(_hop(p.end + 0.03, n), _hop(p.start, n) + 1)
+    if cues.closure[a:b].any() or (cues.nasal[a:b] > 0.5).any():
+        return True
+    around = np.r_[cues.loudness[max(0, a - 10):a], cues.loudness[b:b + 10]]
+    return around.size > 0 and cues.loudness[a:b].min() < around.max() - DIP_DB
+
+
+def _press(pressed: np.ndarray, p: Phone, cues: Cues, n: int) -> None:
+    """Lips together for a bilabial: from just before it until its burst (p, b) or through it (m)."""
+    a, b = _hop(p.start - PRESS_LEAD_S, n), _hop(p.end, n)
+    if p.name in ("P", "B"):
+        bursts = np.nonzero(cues.burst[_hop(p.start, n): min(n, b + 3)])[0]
+        if bursts.size:
+            b = _hop(p.start, n) + int(bursts[0])
+    b = max(b, a + int(round(MIN_PRESS_S / HOP_S)))
+    pressed[a:min(b, n)] = True
+
+
+def _press_from_cues(pressed: np.ndarray, phones: list[Phone], cues: Cues, n: int) -> None:
+    """Audio only: the phone loop places a bilabial roughly, the signal shows where the tract is shut. A stop
+    closure touching a recognised p/b, or a nasal murmur touching a recognised m, is pressed in full (up to
+    ``MAX_CUE_PRESS_S``), so the lips meet when the sound stops, not when the recogniser's segment starts."""
+    cap = int(round(MAX_CUE_PRESS_S / HOP_S))
+    for p in phones:
+        if p.name not in BILABIALS:
+            continue
+        cue = cues.nasal > 0.5 if p.name == "M" else cues.closure
+        a, b = _hop(p.start - 0.03, n), _hop(p.end + 0.03, n)
+        for s, e in _runs(cue):
+            if s < b and e > a and e - s <= cap:
+                pressed[s:e] = True
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    d = np.diff(np.r_[0, mask.astype(np.int8), 0])
+    return list(zip(np.nonzero(d == 1)[0], np.nonzero(d == -1)[0]))
+
+
+def _long_runs(mask: np.ndarray, min_hops: int) -> np.ndarray:
+    """The runs of ``mask`` at least ``min_hops`` long."""
+    out = np.zeros(mask.shape, bool)
+    for a, b in _runs(mask):
+        if b - a >= min_hops:
+            out[a:b] = True
+    return out

@@ -1,0 +1,46 @@
+"""Files that ship inside the package: the notebooks, the dashboard page and the parameter sets.
+
+They are found with ``importlib.resources``, so an installed wheel is the whole product: nothing is looked up
+relative to a source checkout or the working directory. (In the source tree, the top-level ``notebooks/``,
+``dashboards/`` and ``params/`` are links to these folders.)
+"""
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+
+def resource(*parts: str) -> Path:
+    """The path of a file shipped inside ``heygem_core`` (installed packages are plain folders, not zips)."""
+    return Path(str(files(__package__).joinpath(*parts)))
+
+
+def notebook(name: str) -> Path:
+    """``tune.ipynb`` or ``batch.ipynb``."""
+    return resource("notebooks", name)
+
+
+def dashboard_notebook() -> Path:
+    return resource("dashboards", "heygem.ipynb")
+
+
+def shipped_params_dir() -> Path:
+    """The parameter sets that ship with the product (``default``, ``news``, ``ads``) and the example batch."""
+    return resource("params")
+
+
+def parameter_set(name: str | Path) -> Path:
+    """The YAML file of a parameter set: an existing path, or the name of a shipped set (``news``)."""
+    from .errors import OptionsError
+
+    path = Path(name).expanduser()
+    if path.is_file():
+        return path
+    text = str(name)
+    if "/" not in text and "\\" not in text:
+        shipped = shipped_params_dir() / (text if text.endswith((".yaml", ".yml")) else f"{text}.yaml")
+        if shipped.is_file():
+            return shipped
+    names = sorted(p.stem for p in shipped_params_dir().glob("*.yaml") if p.stem != "example_batch")
+    raise OptionsError("params", f"{name}: no such file (looked in {Path.cwd()}), and no parameter set of that "
+                                 f"name; the shipped sets are {', '.join(names)}")
