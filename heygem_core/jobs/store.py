@@ -256,6 +256,21 @@ class JobStore:
                 "ORDER BY j.seq, i.idx LIMIT 1", PENDING).fetchone()
         return self.get_job(row["job_id"]) if row else None
 
+    def find_waiting(self, audio: str | Path, videos: Iterable[str | Path],
+                     options: LipSyncOptions | dict | None = None) -> JobRecord | None:
+        """A job not yet finished with exactly this audio, these videos (in order) and these options."""
+        if isinstance(options, LipSyncOptions):
+            options = options.to_dict()
+        options = json.loads(json.dumps(options if options is not None else LipSyncOptions().to_dict()))
+        videos = [self._rel(v) for v in videos]
+        rows = self._con().execute(
+            "SELECT DISTINCT j.* FROM jobs j JOIN items i ON i.job_id = j.id WHERE j.audio = ? AND i.status IN "
+            "(?, ?, ?) ORDER BY j.seq", (self._rel(audio), RUNNING, *PENDING)).fetchall()
+        for job in self._jobs(rows):
+            if job.options == options and [self._rel(i.video) for i in job.items] == videos:
+                return job
+        return None
+
     def pending_count(self) -> int:
         """Items waiting for the worker."""
         return self._con().execute("SELECT COUNT(*) FROM items WHERE status IN (?, ?)", PENDING).fetchone()[0]
@@ -339,6 +354,46 @@ class JobStore:
         tx.execute(f"UPDATE items SET status = ?, finished = ?, eta_s = NULL, error = NULL "
                    f"WHERE {where} AND status IN (?, ?)", (CANCELLED, time.time(), key, *PENDING))
         tx.execute(f"UPDATE items SET stop = 1 WHERE {where} AND status = ?", (key, RUNNING))
+
+    # -- the queue ----------------------------------------------------------------------------------------
+    def queue(self) -> list[JobRecord]:
+        """Jobs with an item running or waiting, in the order the worker takes them."""
+        rows = self._con().execute(
+            "SELECT * FROM jobs WHERE id IN (SELECT job_id FROM items WHERE status IN (?, ?, ?)) ORDER BY seq",
+            (RUNNING, *PENDING)).fetchall()
+        return self._jobs(rows)
+
+    def move_up(self, job_id: str) -> bool:
+        """Let a waiting job go before the waiting job ahead of it; False when it is already first."""
+        with self._write() as tx:
+            rows = tx.execute(
+                "SELECT seq, id FROM jobs WHERE id IN (SELECT job_id FROM items WHERE status IN (?, ?)) "
+                "AND id NOT IN (SELECT job_id FROM items WHERE status = ?) ORDER BY seq",
+                (*PENDING, RUNNING)).fetchall()
+            ids = [r["id"] for r in rows]
+            if job_id not in ids:
+                raise JobError(f"job {job_id!r} is not waiting")
+            k = ids.index(job_id)
+            if k == 0:
+                return False
+            mine, theirs = rows[k]["seq"], rows[k - 1]["seq"]
+            tx.execute("UPDATE jobs SET seq = -1 WHERE seq = ?", (mine,))
+            tx.execute("UPDATE jobs SET seq = ? WHERE seq = ?", (mine, theirs))
+            tx.execute("UPDATE jobs SET seq = ? WHERE seq = -1", (theirs,))
+        log.info("job %s moved up", job_id)
+        return True
+
+    def retry_item(self, item_id: str) -> None:
+        """Queue a failed or cancelled item again (it keeps its place in its job)."""
+        with self._write() as tx:
+            row = tx.execute("SELECT status FROM items WHERE id = ?", (item_id,)).fetchone()
+            if row is None:
+                raise JobError(f"no item {item_id!r}")
+            if row["status"] not in (FAILED, CANCELLED):
+                raise JobError(f"item {item_id} is {row['status']}; only a failed or cancelled one runs again")
+            tx.execute("UPDATE items SET status = ?, stage = NULL, done = 0, total = 0, percent = 0, eta_s = NULL, "
+                       "error = NULL, started = NULL, finished = NULL, stop = 0 WHERE id = ?", (QUEUED, item_id))
+        log.info("item %s queued again", item_id)
 
     def delete_entry(self, item_id: str) -> None:
         """Remove a finished item: its output, its thumbnail and its record (and the job once it is empty)."""

@@ -15,7 +15,7 @@ import ipywidgets as w
 
 from ..errors import OptionsError
 from ..options import LipSyncOptions, option_fields
-from .i18n import option_help, option_label, tr
+from .i18n import option_help, option_label, option_value_label, tr
 
 GROUPS = ("engine", "mouth", "face", "output")
 _BACK = {"en": "Back to the default: {value}", "zh": "恢复默认值：{value}"}
@@ -55,7 +55,8 @@ def option_widget(f: dataclasses.Field) -> w.Widget:
         return w.Checkbox(value=default, indent=True, **common)
     if isinstance(default, int) and meta["min"] is not None:
         return w.IntSlider(value=default, min=meta["min"], max=meta["max"],
-                           step=_step(meta["min"], meta["max"], True), continuous_update=False, **common)
+                           step=_step(meta["min"], meta["max"], True), continuous_update=False,
+                           readout_format=".3s" if f.name == "audio_bitrate" else "d", **common)  # 160000: "160k"
     if isinstance(default, float) and meta["min"] is not None:
         step = _step(meta["min"], meta["max"], False)
         return w.FloatSlider(value=default, min=meta["min"], max=meta["max"], step=step,
@@ -103,6 +104,10 @@ class OptionsPanel:
             widget = self.inputs[name]
             widget.description = option_label(name, lang)
             widget.tooltip = option_help(name, f.metadata["help"], lang)
+            if isinstance(widget, w.Dropdown):        # menu choices in words, the values unchanged
+                value = widget.value
+                widget.options = [(option_value_label(name, c, lang), c) for c in f.metadata["choices"]]
+                widget.value = value
         self.sections.titles = tuple(tr(f"group_{g}", lang) for g in self._groups)
         self.reset_button.description = tr("reset", lang)
         self.reset_button.tooltip = tr("reset", lang)
