@@ -168,7 +168,10 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
             if not track.found.any():     # raised inside the writer: nothing is left behind
                 raise NoFaceError(video, f"no face found in any of {len(track)} frames")
             if track_cache is not None:
-                track.save(cache_path(info, options, track_cache))
+                try:
+                    track.save(cache_path(info, options, track_cache))
+                except OSError as exc:  # a cache that cannot be written costs the next run time, not this one
+                    log.warning("face track not cached in %s: %s", track_cache, exc)
         report(Progress("encode", 0, 1))
     timings["face"] = face_s[0]                      # tracking time, overlapped with the synthesis
     timings["synthesis"] = time.perf_counter() - t

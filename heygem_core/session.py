@@ -14,6 +14,7 @@ queue's runner all go through here.
 """
 from __future__ import annotations
 
+import errno
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +26,8 @@ from .options import LipSyncOptions
 from .progress import Progress
 
 log = logging.getLogger(__name__)
+# Faults of the machine, not of an item (the CLI reports them in one line, exit 1).
+_MACHINE_FAULTS = {errno.ENOSPC, errno.EDQUOT, errno.EIO}
 
 ProgressHook = Callable[[Progress], None]
 StopHook = Callable[[], bool]
@@ -143,6 +146,11 @@ class LipSyncSession:
         except HeygemError as exc:
             log.info("%s failed: %s", video, exc)
             return ItemResult(str(video), None, "failed", error=str(exc))
+        except OSError as exc:
+            if exc.errno in _MACHINE_FAULTS:    # a full disk fails every item after it too: stop the run
+                raise
+            log.error("%s failed unexpectedly: %r", video, exc, exc_info=log.isEnabledFor(logging.DEBUG))
+            return ItemResult(str(video), None, "failed", error=f"unexpected {type(exc).__name__}: {exc}")
         except Exception as exc:  # noqa: BLE001 - one broken item must not cost the rest of a batch
             log.error("%s failed unexpectedly: %r", video, exc, exc_info=log.isEnabledFor(logging.DEBUG))
             return ItemResult(str(video), None, "failed", error=f"unexpected {type(exc).__name__}: {exc}")

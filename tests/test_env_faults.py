@@ -53,7 +53,7 @@ def one_error_line(proc) -> str:
     return lines[0]
 
 
-def generate(media, out_dir, cwd, **kw):
+def generate_cli(media, out_dir, cwd, **kw):
     return heygem("generate", "--audio", str(media["speech"]), "--video", str(media["face"]), "--out-dir",
                   str(out_dir), "--preset", "ultrafast", cwd=cwd, **kw)
 
@@ -61,7 +61,7 @@ def generate(media, out_dir, cwd, **kw):
 def test_read_only_output_folder(tmp_path, media, can_mount):
     out = tmp_path / "ro"
     out.mkdir()
-    proc = generate(media, out, tmp_path, setup=f"mount --bind {out} {out} && mount -o remount,bind,ro {out}")
+    proc = generate_cli(media, out, tmp_path, setup=f"mount --bind {out} {out} && mount -o remount,bind,ro {out}")
     assert proc.returncode == 2
     assert one_error_line(proc) == f"heygem: error: {out}: cannot write the output here (read-only file system)"
     assert list(out.iterdir()) == []
@@ -74,18 +74,20 @@ def test_full_disk_leaves_nothing_on_it(tmp_path, media, can_mount):
     out.mkdir()
     cmd = [sys.executable, "-m", "heygem_core.cli", "generate", "--audio", str(media["speech"]), "--video",
            str(media["face"]), "--out-dir", str(out), "--preset", "ultrafast"]
-    script = f'mount -t tmpfs -o size=48k tmpfs {out} && "$@"; echo "rc=$?" >&2; ls -A {out} >&2'
+    script = f'mount -t tmpfs -o size=48k tmpfs {out} && "$@"; echo "rc=$?" >&2; find {out} -type f >&2'
     proc = subprocess.run(["unshare", "-m", "sh", "-c", script, "sh", *cmd], cwd=tmp_path, env=_env(),
                           capture_output=True, text=True, timeout=600)
     lines = proc.stderr.splitlines()
-    assert lines == [f"heygem: error: {out / 'face__speech.mp4'}: no space left on the device", "rc=1"], lines
+    assert lines[-2:] == [f"heygem: error: {out / 'face__speech.mp4'}: no space left on the device", "rc=1"]
+    assert "Traceback" not in proc.stderr                 # and `find -type f` found no file left on the disk
+    assert all(line.startswith("WARNING ") for line in lines[:-2]), lines   # e.g. the face track not cached
 
 
 def test_out_dir_is_a_file(tmp_path, media):
     blocker = tmp_path / "results"
     blocker.write_text("keep me")
     for out in (blocker, blocker / "sub"):
-        proc = generate(media, out, tmp_path)
+        proc = generate_cli(media, out, tmp_path)
         assert proc.returncode == 2
         assert one_error_line(proc) == f"heygem: error: {blocker}: is a file, not a folder: the output " \
                                        f"cannot go inside it"
@@ -93,14 +95,21 @@ def test_out_dir_is_a_file(tmp_path, media):
 
 
 def test_a_folder_where_the_output_goes(tmp_path, media):
+    """The CLI picks the next free name (it never takes a name that exists); the pipeline itself refuses."""
+    from heygem_core.errors import InputError
+    from heygem_core.pipeline import generate
+
     out = tmp_path / "out"
     (out / "face__speech.mp4").mkdir(parents=True)
     (out / "face__speech.mp4" / "mine.txt").write_text("x")
-    proc = generate(media, out, tmp_path)
-    assert proc.returncode == 2
-    assert one_error_line(proc).endswith("face__speech.mp4: is a folder; the output file cannot take its place")
-    assert sorted(p.name for p in out.iterdir()) == ["face__speech.mp4"]
+    proc = generate_cli(media, out, tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["face__speech-2.mp4",
+                                                                                  "face__speech.mp4"]
     assert (out / "face__speech.mp4" / "mine.txt").read_text() == "x"
+    with pytest.raises(InputError, match="is a folder; the output file cannot take its place"):
+        generate(media["speech"], media["face"], out / "face__speech.mp4")
+    assert sorted(p.name for p in (out / "face__speech.mp4").iterdir()) == ["mine.txt"]
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])

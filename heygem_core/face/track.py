@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import io
 import os
 import tempfile
 import zipfile
@@ -60,12 +61,15 @@ class FaceTrack:
         """Write the track to an ``.npz`` file atomically (a temp file in the same folder, then a rename)."""
         path = Path(path)
         path.parent.mkdir(parents=True, exist_ok=True)
+        # Compressed in memory first (a few KB a frame): a full disk then fails one plain write, not numpy's
+        # zip writer, whose half-closed archive would complain again when it is collected.
+        data = io.BytesIO()
+        np.savez_compressed(data, landmarks=self.landmarks, found=self.found,
+                            meta=np.array([self.fps, self.width, self.height, TRACKER_VERSION], np.float64))
         fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez_compressed(f, landmarks=self.landmarks, found=self.found,
-                                    meta=np.array([self.fps, self.width, self.height, TRACKER_VERSION],
-                                                  np.float64))
+                f.write(data.getbuffer())
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
