@@ -2,7 +2,6 @@
 match the full render, and the app around them."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 import cv2
