@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from dashboard_media import make_media
-from heygem_core.ui.browser import APP_SELECTOR as APP, ServerProcess, chromium_path, launch_chromium, open_app
+from browser import APP_SELECTOR as APP, ServerProcess, chromium_path, launch_chromium, open_app
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser,

@@ -19,7 +19,7 @@ import nbformat
 import pytest
 
 from heygem_core.resources import notebook
-from heygem_core.ui.browser import chromium_path, free_port, launch_chromium
+from browser import chromium_path, free_port, launch_chromium
 
 sync_api = pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser,

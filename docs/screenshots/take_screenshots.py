@@ -19,6 +19,7 @@ import cv2
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
+sys.path.insert(0, str(HERE.parents[1] / "tests"))   # the browser harness lives with the tests
 
 APP = ".hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab"
 
@@ -38,7 +39,7 @@ def make_media(folder: Path) -> dict[str, Path]:
 def take(out: Path, lang: str = "en") -> list[Path]:
     from playwright.sync_api import sync_playwright
 
-    from heygem_core.ui.browser import ServerProcess, launch_chromium
+    from browser import ServerProcess, launch_chromium
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="heygem-shots-") as tmp:

@@ -79,8 +79,6 @@ class ServerProcess:
         cmd = [sys.executable, "-m", "heygem_core.cli", "serve", "--root-path", str(self.root), "--port",
                str(self.port), "--ip", ip, *(args or [])]
         run_env = dict(os.environ)
-        package_parent = str(Path(__file__).resolve().parents[2])
-        run_env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, run_env.get("PYTHONPATH")) if p)
         run_env.update(env or {})
         (self.root / "logs").mkdir(parents=True, exist_ok=True)
         self._err = open(self.root / "logs" / "serve.out", "ab")
