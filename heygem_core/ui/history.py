@@ -221,11 +221,7 @@ class HistoryGallery:
 
     def _export(self, ids: list[str], lang: str) -> None:
         try:
-            exports = self.ws.outputs / "exports"
-            exports.mkdir(parents=True, exist_ok=True)
-            _prune(exports)
-            out = exports / f"heygem_{time.strftime('%Y%m%d_%H%M%S')}_{len(ids)}.zip"
-            path = Path(self.ws.store.export_zip(out, ids))
+            path = write_export(self.ws, ids)
             url = self.url_for(str(path), path.stem)
             label = tr("zip_ready", lang, n=len(ids), size=format_size(path.stat().st_size))
             self.zip_link.value = (f'<a class="hg-link hg-primary" href="{html.escape(url or "")}" '
@@ -288,6 +284,15 @@ class HistoryGallery:
     def _say(self, text: str, *, error: bool = False) -> None:
         cls = "hg-error" if error else "hg-note"
         self.message.value = f'<div class="{cls}">{html.escape(text)}</div>' if text else ""
+
+
+def write_export(ws, ids: list[str], tag: str = "") -> Path:
+    """A ZIP of the items ``ids`` in ``outputs/exports/`` (older exports pruned), named by time, ``tag`` and count."""
+    exports = ws.outputs / "exports"
+    exports.mkdir(parents=True, exist_ok=True)
+    _prune(exports)
+    out = exports / f"heygem_{time.strftime('%Y%m%d_%H%M%S')}{tag}_{len(ids)}.zip"
+    return Path(ws.store.export_zip(out, ids))
 
 
 def _prune(folder: Path) -> None:

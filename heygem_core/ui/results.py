@@ -5,7 +5,6 @@ from __future__ import annotations
 import html
 import logging
 import threading
-import time
 from pathlib import Path
 from typing import Callable
 
@@ -91,14 +90,10 @@ class JobResults:
         return self._zip_thread
 
     def _export(self, job_id: str, ids: list[str], lang: str) -> None:
-        from .history import _prune
+        from .history import write_export
 
         try:
-            exports = self.ws.outputs / "exports"
-            exports.mkdir(parents=True, exist_ok=True)
-            _prune(exports)
-            out = exports / f"heygem_{time.strftime('%Y%m%d_%H%M%S')}_{job_id}_{len(ids)}.zip"
-            path = Path(self.ws.store.export_zip(out, ids))
+            path = write_export(self.ws, ids, f"_{job_id}")
             url = self.url_for(str(path), path.stem) or ""
             label = tr("zip_ready", lang, n=len(ids), size=format_size(path.stat().st_size))
             self.zip_link.value = (f'<a class="hg-link hg-primary" href="{html.escape(url)}" '
