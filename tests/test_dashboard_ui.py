@@ -434,3 +434,18 @@ def test_a_reloaded_page_shows_the_single_result_it_queued(dashboard, media):
         assert again.single_video.path.name == "anna.mp4" and again.single_audio.path.name == "talk.wav"
     finally:
         again.stop()
+
+
+def test_the_script_box_goes_with_the_job_to_the_worker(dashboard, media):
+    d = dashboard
+    d._ensure_worker = lambda: None          # the job only needs to be queued
+    d.batch_audio.box.upload.value = (_upload(media["talk"]),)
+    d.batch_videos.box.upload.value = (_upload(media["anna"]),)
+    _wait_uploads(d.batch_audio, d.batch_videos)
+    d.script.area.value = "  Peter bought a map.\n"
+    assert d.script.widget in d.batch_tab.children[0].children       # on the Batch tab (and on Single)
+    job_id = d.submit_batch()
+    item = d.ws.store.claim_next()
+    assert item.job_id == job_id and item.text == "Peter bought a map."
+    d.set_lang("zh")
+    assert d.script.title.value == "讲稿（可选）"

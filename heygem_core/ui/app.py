@@ -24,6 +24,7 @@ from .i18n import LANGS, normalise_lang, tr
 from .inputs import MultiPicker, SinglePicker
 from .memory import PageMemory, page_state, restore_page
 from .options_panel import OptionsPanel
+from .script_box import ScriptBox
 from ..jobs.records import DONE, FINISHED, QUEUED, RUNNING
 from .progress import ProgressPanel, job_view
 from .queue_panel import QueuePanel
@@ -63,6 +64,7 @@ class Dashboard:
 
         limit = self.limit_bytes
         self.options = OptionsPanel(self.lang)
+        self.script = ScriptBox(self.lang)
         self.progress = ProgressPanel(on_cancel=self.cancel)
         self.cluster_info = w.HTML()       # machines running the items, when the queue runs on a cluster
         # Single
@@ -107,11 +109,11 @@ class Dashboard:
 
         # Left: what goes in (files, options, the button); right: what comes out (progress, result).
         single = self._columns(
-            [_card(self.single_audio.widget), _card(self.single_video.widget), options_card,
+            [_card(self.single_audio.widget), _card(self.single_video.widget), self.script.widget, options_card,
              _actions(self.generate_button, self.single_message)],
             [self.progress.widget, self.cluster_info, self.result_box])
         batch = self._columns(
-            [_card(self.batch_audio.widget), _card(self.batch_videos.widget), options_card,
+            [_card(self.batch_audio.widget), _card(self.batch_videos.widget), self.script.widget, options_card,
              _actions(self.batch_button, self.batch_message)],
             [self.progress.widget, self.cluster_info, self.batch_results.widget])
         self.batch_tab = batch
@@ -159,6 +161,7 @@ class Dashboard:
                             tr("tab_queue", lang))
         self.options_title.value = tr("options", lang)
         self.options.set_lang(lang)
+        self.script.set_lang(lang)
         for picker in (self.single_audio, self.single_video, self.batch_audio, self.batch_videos):
             picker.set_lang(lang)
         self.generate_button.description = tr("generate", lang)
@@ -234,7 +237,7 @@ class Dashboard:
             return self._say(message, tr("already_queued", self.lang, done=done, n=len(twin.items)), error=True)
         self._confirm = None
         try:
-            job_id = self.ws.store.submit(audio, videos, options)
+            job_id = self.ws.store.submit(audio, videos, options, text=self.script.text)
         except InputError as exc:       # name the file as the person knows it, not its workspace path
             return self._say(message, tr("submit_failed", self.lang, msg=f"{Path(exc.path).name}: {exc.reason}"),
                              error=True)

@@ -25,6 +25,10 @@ TEXT: dict[str, tuple[str, str]] = {
     "audio": ("语音", "Speech audio"),
     "video": ("人物视频", "Face video"),
     "videos": ("人物视频（可多个）", "Face videos"),
+    "script": ("讲稿（可选）", "Script (optional)"),
+    "script_hint": ("粘贴这段语音的文字稿（中文或英文）：口型会更准确。不填则只根据声音判断。",
+                    "Paste the words of the speech (English or Chinese): the mouth shapes get sharper. "
+                    "Leave empty to go by the sound alone."),
     "upload_audio": ("上传音频", "Upload audio"),
     "upload_video": ("上传视频", "Upload video"),
     "upload_videos": ("上传视频（可多选）", "Upload videos"),
