@@ -1,0 +1,125 @@
+"""The mouth's geometry from its landmarks, and the target mouth a frame is aimed at (an inner-lip opening and a
+spread/rounding), as landmark positions the warp moves the real lips and jaw to."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..face import landmarks as L
+
+UPPER_LIFT = 0.2      # share of an opening taken by the upper lip; the jaw and lower lip take the rest
+
+# Corner to corner, image order as in landmarks.py; UPPER[i] faces LOWER[i].
+INNER_UPPER = list(L.INNER_UPPER_LIP)
+INNER_LOWER = list(L.INNER_LOWER_LIP)
+OUTER_UPPER = list(L.OUTER_LIPS[:11])
+OUTER_LOWER = [L.OUTER_LIPS[0], *L.OUTER_LIPS[11:][::-1], L.OUTER_LIPS[10]]
+CHIN_INNER = [18, 200, 199, 175]   # between the lower lip and the chin point
+# points that must not move when the mouth does: nose, cheeks, eye corners
+ANCHORS = sorted({*L.NOSE_BRIDGE, *L.NOSE_BOTTOM, *L.RIGHT_EYE_CORNERS, *L.LEFT_EYE_CORNERS,
+                  50, 280, 205, 425, 187, 411, 117, 346, 123, 352})
+
+
+class MouthGeometry:
+    """A mouth-aligned frame: origin between the corners, ``u`` along the mouth, ``v`` down the face."""
+
+    def __init__(self, lm: np.ndarray):
+        left, right = lm[L.MOUTH_CORNERS[0]], lm[L.MOUTH_CORNERS[1]]
+        self.center = (left + right) / 2.0
+        d = right - left
+        self.width = float(np.hypot(*d))
+        self.u = d / max(self.width, 1e-6)
+        self.v = np.array([-self.u[1], self.u[0]])
+        if (lm[L.CHIN] - self.center) @ self.v < 0:   # v must point from the mouth towards the chin
+            self.v = -self.v
+        self.lm = lm
+
+    def along(self, p: np.ndarray) -> np.ndarray:
+        return (p - self.center) @ self.u
+
+    def down(self, p: np.ndarray) -> np.ndarray:
+        return (p - self.center) @ self.v
+
+    def region(self):
+        """Box for the warp: mouth, chin and jaw, reaching up to the nose tip."""
+        pts = self.lm[np.r_[list(L.JAW), list(L.OUTER_LIPS), L.NOSE_TIP]]
+        x0, y0 = pts.min(0)
+        x1, y1 = pts.max(0)
+        m = 0.25 * self.width
+        return x0 - m, y0, x1 + m, y1 + 0.6 * self.width
+
+
+@dataclass
+class MouthTarget:
+    """Control points (``src`` now → ``dst`` wanted) for the two halves of the mouth, and the outline.
+
+    The upper half (upper lip, nose and cheek anchors) and the lower half (lower lip, chin, jaw, anchors)
+    get separate warps: where the lips meet, the picture folds (the gap between them disappears), and one
+    smooth field cannot both pull the upper lip down and the lower lip up onto the same line."""
+
+    upper_src: np.ndarray
+    upper_dst: np.ndarray
+    lower_src: np.ndarray
+    lower_dst: np.ndarray
+    inner_upper: np.ndarray      # target inner edge of the upper lip, corner to corner
+    inner_lower: np.ndarray      # target inner edge of the lower lip, corner to corner
+
+    @property
+    def polygon(self) -> np.ndarray:
+        """The target mouth opening: upper inner edge corner→corner, then the lower one back."""
+        return np.concatenate([self.inner_upper, self.inner_lower[-2:0:-1]])
+
+
+def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: float,
+                  jaw_follow: float) -> MouthTarget:
+    """Aim the frame's mouth at the target shape: inner-lip gap = ``opening`` × mouth width in the middle,
+    tapering to shut at the corners, whatever the template's mouth is doing now."""
+    upper, lower = lm[INNER_UPPER[1:-1]], lm[INNER_LOWER[1:-1]]
+    gap_now = np.maximum(geo.down(lower) - geo.down(upper), 0.0)      # per inner-lip pair, px
+
+    corners = lm[list(L.INNER_MOUTH_CORNERS)]
+    inner_half = max(1.0, 0.5 * abs(geo.along(corners[1]) - geo.along(corners[0])))
+    s = np.clip(geo.along((upper + lower) / 2.0) / inner_half, -1.0, 1.0)
+    profile = np.power(np.clip(1.0 - s * s, 0.0, 1.0), 0.7)          # open in the middle, shut at the corners
+    delta = opening * geo.width * profile - gap_now                   # > 0 opens, < 0 closes
+    centre_delta = float(np.interp(0.0, *_sorted(s, delta)))
+
+    def moved(idx, shift_px):
+        p = lm[idx]
+        q = p + np.outer(shift_px, geo.v)
+        return p, q + np.outer((spread - 1.0) * geo.along(q), geo.u)  # spread / round about the centre
+
+    def carried(idx):
+        """Inner-lip deltas carried to other lip points by their position along the mouth."""
+        t = np.clip(geo.along(lm[idx]) / inner_half, -1.0, 1.0)
+        return np.interp(t, *_sorted(s, delta))
+
+    # the upper lip lifts a little; the lower lip and the jaw take the rest
+    iu = moved(INNER_UPPER, -UPPER_LIFT * carried(INNER_UPPER))
+    ou = moved(OUTER_UPPER, -0.8 * UPPER_LIFT * carried(OUTER_UPPER))
+    il = moved(INNER_LOWER, (1.0 - UPPER_LIFT) * carried(INNER_LOWER))
+    ol = moved(OUTER_LOWER, (1.0 - UPPER_LIFT) * carried(OUTER_LOWER))
+    il[1][[0, -1]] = iu[1][[0, -1]]                                   # the corners are shared
+
+    # the jaw turns about the ears: points move less the nearer they are to them
+    jaw = list(L.JAW)
+    half_face = max(1.0, 0.5 * np.ptp(geo.along(lm[jaw])))
+    fall = np.clip(1.0 - np.abs(geo.along(lm[jaw])) / (1.15 * half_face), 0.0, 1.0) ** 0.8
+    drop = (1.0 - UPPER_LIFT) * centre_delta
+    jw = moved(jaw, jaw_follow * drop * fall)
+    ch = moved(CHIN_INNER, np.full(len(CHIN_INNER), 0.5 * (1.0 + jaw_follow) * drop))
+    anchors = lm[ANCHORS]
+
+    def stack(*pairs):
+        return (np.concatenate([p for p, _ in pairs] + [anchors]).astype(np.float64),
+                np.concatenate([q for _, q in pairs] + [anchors]).astype(np.float64))
+
+    up_src, up_dst = stack(iu, ou)
+    lo_src, lo_dst = stack(il, ol, jw, ch)
+    return MouthTarget(up_src, up_dst, lo_src, lo_dst, iu[1], il[1])
+
+
+def _sorted(x, y):
+    order = np.argsort(x)
+    return x[order], y[order]
