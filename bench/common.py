@@ -3,14 +3,13 @@ from __future__ import annotations
 
 import json
 import subprocess
-import wave
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-from heygem_core.media.audio import load_audio
+from heygem_core.media.audio import load_audio, write_wav  # noqa: F401 - the benches' one WAV writer
 from heygem_core.media.encode import VideoWriter
 from heygem_core.options import LipSyncOptions
 from heygem_core.media.timeline import output_frame_count, template_indices
@@ -31,16 +30,6 @@ def plain_transcode(audio, video, out, options: LipSyncOptions | None = None) ->
         for _, frame in FrameReader(info).frames(order):
             writer.write(frame)
     return time.perf_counter() - t
-
-
-def write_wav(path: Path, samples, rate: int) -> Path:
-    """16-bit PCM WAV of float samples, shape (n,) or (channels, n)."""
-    data = np.atleast_2d(samples)
-    pcm = (np.clip(data.T, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(pcm.shape[1]), w.setsampwidth(2), w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return path
 
 
 def psnr(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:

@@ -47,7 +47,8 @@ def measure(audio: str | None = None, video: str | None = None, *, root: str | P
 
     from heygem_core.jobs import Workspace
     from heygem_core.options import LipSyncOptions
-    from heygem_core.ui.browser import APP_SELECTOR as APP, ServerProcess, launch_chromium, open_app
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))   # the browser harness lives with the tests
+    from browser import APP_SELECTOR as APP, ServerProcess, launch_chromium, open_app
 
     with tempfile.TemporaryDirectory(prefix="heygem-paint-") as tmp:
         tmp = Path(tmp)

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
-from heygem_core.ui.browser import ServerProcess  # noqa: E402
+from browser import ServerProcess  # noqa: E402
 from test_page_kernels import kernel_pids, load_page  # noqa: E402
 
 

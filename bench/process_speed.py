@@ -96,7 +96,7 @@ def portrait_hevc(src: Path, out: Path, seconds: float) -> Path:
     """A 1080x1920 HEVC clip at 30 fps from ``src`` (scaled and padded as needed)."""
     cmd = ["ffmpeg", "-nostdin", "-loglevel", "error", "-y", "-i", str(src), "-t", f"{seconds:g}",
            "-vf", "scale=1080:1920:force_original_aspect_ratio=decrease,pad=1080:1920:(ow-iw)/2:(oh-ih)/2,fps=30",
-           "-c:v", "libx265", "-preset", "fast", "-crf", "22", "-tag:v", "hvc1", "-an", str(out)]
+           "-c:v", "libx265", "-preset", "ultrafast", "-crf", "22", "-x265-params", "log-level=error", "-tag:v", "hvc1", "-an", str(out)]
     subprocess.run(cmd, check=True)
     return out
 

@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from heygem_core.engines.wav2lip.net import (InferenceGenerator, load_generator,  # noqa: E402
-                                             save_random_checkpoint)
+from heygem_core.engines.wav2lip.checkpoint import load_generator, save_random_checkpoint  # noqa: E402
+from heygem_core.engines.wav2lip.fast import InferenceGenerator  # noqa: E402
 
 
 def _eager(model, crops: np.ndarray, mel: np.ndarray) -> np.ndarray:

@@ -28,6 +28,10 @@ class CheckpointError(InputError):
     """A model checkpoint is missing, corrupt or of the wrong architecture."""
 
 
+class ParamsExist(InputError):
+    """Saving would replace an existing parameter set; the caller asks the user, then passes ``replace``."""
+
+
 class OptionsError(HeygemError, ValueError):
     """An option has a bad value. ``str(err)`` names the option and what is allowed."""
 

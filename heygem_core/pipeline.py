@@ -23,15 +23,15 @@ from typing import Callable, Iterator
 import numpy as np
 
 from . import composite
-from .media.audio import AudioStream, load_audio
+from .media.audio import Audio, AudioStream, load_audio
 from .engines import Engine, get_engine
-from .errors import Cancelled, InputError, NoFaceError
+from .errors import Cancelled, InputError, NoFaceError, OptionsError
 from .media.files import check_file, check_output
 from .options import LipSyncOptions
 from .progress import Progress
 from .speech import SAMPLE_RATE, Speech
 from .media.timeline import output_frame_count, template_indices
-from .face.track import TrackBuilder, cache_path, cached_track
+from .face.track import TrackBuilder, cache_path, cached_track, track_video
 from .media.video import IMAGE_EXTS, VIDEO_EXTS, FrameReader, probe_video
 from .media.encode import VideoWriter
 
@@ -78,11 +78,14 @@ def prepare_speech(audio: str | Path) -> Speech:
 def generate(audio: str | Path, video: str | Path, out: str | Path, options: LipSyncOptions | None = None, *,
              on_progress: ProgressHook | None = None, should_stop: StopHook | None = None,
              speech: Speech | None = None, engine: Engine | None = None,
-             track_cache: str | Path | None = None) -> GenerateResult:
+             track_cache: str | Path | None = None, window: tuple[int, int] | None = None) -> GenerateResult:
     """Make ``out`` (H.264 + AAC MP4): the face in ``video`` speaking ``audio``.
 
     ``speech`` and ``engine`` may be passed in to share them across the videos of a batch; ``track_cache`` is
-    a folder for face tracks, so the same template with another audio skips the face stage.
+    a folder for face tracks, so the same template with another audio skips the face stage. ``window=(first,
+    end)`` makes only output frames ``first … end-1`` of the full result, with the template frames, the mouth
+    and the sound of those same frames (a preview of any moment; the engine is still prepared on the whole
+    speech, so loudness is measured against the whole track).
     """
     options = options or LipSyncOptions()
     started = time.perf_counter()
@@ -106,18 +109,28 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
 
     # 3. template
     info = probe_video(video, image_fps=options.image_fps)
-    n_out = output_frame_count(speech.duration, info.fps)
+    n_full = output_frame_count(speech.duration, info.fps)
+    first, end = check_window(window, n_full)
+    n_out = end - first
+    if (first, end) != (0, n_full):     # a window's few seconds of sound, cut from the decoded track
+        native = load_audio(audio, sample_rate=None, mono=False)
+        a, b = (int(round(k / info.fps * native.sample_rate)) for k in (first, end))
+        sound = Audio(native.samples[..., a:b], native.sample_rate, native.path)
     timings["decode"] = time.perf_counter() - t
     report(Progress("decode", 1, 1))
 
-    # 4. face track: from the cache, else built during the synthesis pass (one decode for both)
-    order = template_indices(n_out, info.frame_count, options.loop_mode)
-    need = int(order.max()) + 1 if len(order) else 0
+    # 4. face track: from the cache, else built during the synthesis pass (one decode for both). The pass
+    # reaches every template frame in order only from the first; a window further on tracks the template first.
+    full_order = template_indices(n_full, info.frame_count, options.loop_mode)
+    order = full_order[first:end]
+    need = int(full_order[:end].max()) + 1 if end else 0
     track = cached_track(info, options, track_cache, need)
+    if track is None and first > 0:
+        track = track_video(info, options, cache_dir=track_cache, should_stop=should_stop)
 
     # 5. engine
     engine = engine or get_engine(options)
-    engine.prepare(speech, info.fps, n_out)
+    engine.prepare(speech, info.fps, n_full)
 
     # 6. synthesis, streamed. Decoding and (on a cold cache) face tracking run on the reader thread, so they
     # overlap the engine here and the encoder on its own thread.
@@ -144,7 +157,7 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
         # closed first on the way out, so the reader thread has stopped before the tracker is closed
         batches = stack.enter_context(closing(_batches(FrameReader(info, planar=True), order, face_of, batch, stop)))
         for k0, frames, faces in batches:
-            ks = list(range(k0, k0 + len(frames)))
+            ks = list(range(first + k0, first + k0 + len(frames)))
             for frame, patch in zip(frames, engine.synthesize(frames, faces, ks)):
                 if patch is not None:
                     composite.apply(frame, patch)
@@ -171,6 +184,17 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
                             track_from_cache=track.from_cache)
     log.info("generated %s: %d frames in %.1f s (face %.0f%%)", out, n_out, seconds, 100 * track.face_ratio)
     return result
+
+
+def check_window(window: tuple[int, int] | None, n_frames: int) -> tuple[int, int]:
+    """``(first, end)`` of a window of output frames, checked against the ``n_frames`` of the full result."""
+    if window is None:
+        return 0, n_frames
+    first, end = (int(k) for k in window)
+    if not 0 <= first < end <= n_frames:
+        raise OptionsError("window", f"frames {first}–{end - 1} are not within the result's {n_frames} frames "
+                                   f"(0–{n_frames - 1})")
+    return first, end
 
 
 def frames_in_budget(width: int, height: int, wanted: int) -> int:

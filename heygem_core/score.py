@@ -110,35 +110,7 @@ def sync_score(audio: str | Path, video: str | Path, *, speech=None, plot: str |
 
         result.phonetic = phonetic_report(opening, fps, viseme_timeline(speech))
     if plot:
+        from .plots import plot_score
+
         plot_score(result, plot)
     return result
-
-
-def plot_score(score: SyncScore, path: str | Path | None = None, ax=None):
-    """Both curves over time, the envelope shifted by the best lag; saved to ``path`` when given."""
-    import matplotlib
-    if ax is None and path is not None:
-        matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
-
-    own = ax is None
-    if own:
-        fig, ax = plt.subplots(figsize=(10, 3.2), dpi=100)
-    t = np.arange(len(score.opening)) / score.fps
-    lag_frames = int(round(score.lag_ms * score.fps / 1000.0))
-    env = np.roll(score.envelope, -lag_frames)
-    top = np.nanmax(score.opening) if np.isfinite(score.opening).any() else 1.0
-    ax.fill_between(t, 0, env * (top or 1.0), color="#f0a35e", alpha=0.35, lw=0,
-                    label=f"speech loudness (shifted {score.lag_ms:+.0f} ms)")
-    ax.plot(t, score.opening, color="#2a6fdb", lw=1.6, label="mouth opening (÷ mouth width)")
-    ax.set_xlabel("time (s)")
-    ax.set_ylabel("opening")
-    ax.set_title(f"sync r = {score.r:.2f} at {score.lag_ms:+.0f} ms · face in {100 * score.face_ratio:.0f}% of frames")
-    ax.legend(loc="upper right", fontsize=8)
-    ax.set_xlim(0, t[-1] if len(t) else 1)
-    if own:
-        fig.tight_layout()
-        if path is not None:
-            fig.savefig(path)
-            plt.close(fig)
-    return ax

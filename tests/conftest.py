@@ -44,6 +44,6 @@ def tone_bursts(sr: int = 16000, seconds: float = 2.0, bursts=((0.3, 0.7), (1.1,
 @pytest.fixture(scope="session")
 def wav2lip_checkpoint(tmp_path_factory) -> Path:
     """A randomly initialised Wav2Lip generator in the released file layout (~146 MB, written once)."""
-    from heygem_core.engines.wav2lip.net import save_random_checkpoint
+    from heygem_core.engines.wav2lip.checkpoint import save_random_checkpoint
 
     return save_random_checkpoint(tmp_path_factory.mktemp("wav2lip") / "wav2lip_random.pth")

@@ -8,11 +8,11 @@ from __future__ import annotations
 from fractions import Fraction
 from pathlib import Path
 
-import wave
-
 import av
 import numpy as np
 from av.video.reformatter import Interpolation
+
+from heygem_core.media.audio import write_wav  # noqa: F401 - the one WAV writer, used by the tests through here
 
 # Encoder and container for each sound extension.
 AUDIO_CODECS = {
@@ -82,17 +82,6 @@ def _mux_audio(out, stream, samples: np.ndarray, sr: int, layout: str) -> None:
             out.mux(packet)
     for packet in stream.encode(None):
         out.mux(packet)
-
-
-def write_wav(path, samples, sr=16000) -> Path:
-    """16-bit PCM mono WAV through the standard library: unlike ``write_audio`` it can also write zero samples."""
-    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(1)
-        w.setsampwidth(2)
-        w.setframerate(sr)
-        w.writeframes(pcm.tobytes())
-    return path
 
 
 def level_frames(n: int, width: int = 64, height: int = 48) -> list[np.ndarray]:

@@ -89,7 +89,8 @@ def test_options_panel_is_generated_from_the_metadata():
         widget, meta = panel.inputs[f.name], f.metadata
         assert widget.tooltip == meta["help"]
         if meta["choices"]:
-            assert isinstance(widget, w.Dropdown) and list(widget.options) == list(meta["choices"])
+            assert isinstance(widget, w.Dropdown)
+            assert [value for _, value in widget.options] == list(meta["choices"])   # labelled in words
         elif isinstance(f.default, bool):
             assert isinstance(widget, w.Checkbox)
         elif meta["min"] is not None:
@@ -113,7 +114,9 @@ def test_bad_uploads_are_not_kept_and_nothing_is_queued(dashboard, media):
     _wait_uploads(d.batch_videos)
     status = d.batch_videos.box.status.value
     assert "✓ anna.mp4" in status
-    assert "broken.mp4: cannot be used" in status and "notes.txt: unsupported file type" in status
+    assert "broken.mp4: cannot be used: no picture could be read from it." in status
+    assert '<details class="hg-why"><summary>Technical details</summary>' in status    # the reason, folded
+    assert "notes.txt: unsupported file type" in status
     assert "big.mp4 is 390.6 KB, over the 256 KB limit" in status
     assert d.batch_videos.box.upload.value == ()                    # bytes are not kept in the page
     assert [p.name for p in d.batch_videos.paths] == ["anna.mp4"]
@@ -161,6 +164,9 @@ def test_progress_view_of_a_running_job(dashboard, media):
     d.refresh()
     assert "1 / 2" in d.progress.line.value and d.progress.bar.value == pytest.approx(12.5)
     assert d.progress.cancel_button.layout.display == ""
+    d.cancel()                                                  # two videos left: it asks first
+    assert d.progress.cancel_button.description == "Cancel 2 left? Click again"
+    assert [i.status for i in store.get_job(job_id).items] == ["running", "queued"]
     d.cancel()
     view = job_view(store.get_job(job_id))
     assert [i.status for i in view.items] == ["running", "cancelled"]   # the running one stops via the worker
@@ -208,9 +214,9 @@ def test_batch_to_history_with_the_real_worker(dashboard, media, tmp_path):
 
 def test_language_switch_relabels_in_place(dashboard):
     d = dashboard
-    assert d.tabs.titles == ("Single", "Batch", "History")
+    assert d.tabs.titles == ("Single", "Batch", "History", "Queue")
     d.lang_switch.value = "zh"
-    assert d.tabs.titles == ("单个处理", "批量处理", "历史记录")
+    assert d.tabs.titles == ("单个处理", "批量处理", "历史记录", "队列")
     assert d.generate_button.description == "开始生成" and d.history.zip_button.description == "打包下载所选"
     assert d.single_audio.box.upload.tooltip == "上传音频"
     assert d.options.sections.titles[0] == "引擎"
@@ -286,3 +292,145 @@ def test_app_folder_and_page_template(tmp_path):
         {"base_template": "lab"}
     for name in ("outputs", "thumbnails", "outputs/exports"):
         assert (tmp_path / name).is_dir()
+
+
+# -- used again and again ---------------------------------------------------------------------------------
+def test_long_names_are_cut_in_the_middle_with_an_ellipsis():
+    from heygem_core.ui.library import short_name
+
+    name = "Quarterly_sales_presenter_Anna_Lindqvist_final_version_take_3.mp4"
+    short = short_name(name, 30)
+    assert len(short) == 30 and "…" in short and short.endswith(".mp4") and short.startswith("Quarterly")
+    assert short_name("anna.mp4", 30) == "anna.mp4"
+
+
+def test_the_page_state_round_trips_and_ignores_what_is_not_an_upload(dashboard, media, tmp_path):
+    from heygem_core.ui.app import Dashboard
+
+    d = dashboard
+    d.batch_audio.box.upload.value = (_upload(media["talk"]),)
+    d.batch_videos.box.upload.value = (_upload(media["anna"]), _upload(media["ben"]))
+    _wait_uploads(d.batch_audio, d.batch_videos)
+    d.options.inputs["preset"].value = "fast"
+    assert dict(d.options.inputs["preset"].options)["Balanced, quicker (fast)"] == "fast"
+    d.set_lang("zh")
+    assert d.options.inputs["preset"].value == "fast"             # relabelled, the value kept
+    d.tabs.selected_index = 1
+    state = d.page_state()
+    assert state["batch"] == {"audio": state["batch"]["audio"], "videos": state["batch"]["videos"], "job": None}
+    assert all(not Path(p).is_absolute() for p in state["batch"]["videos"])   # relative to uploads/
+
+    other = Dashboard(d.ws.root, lang="en", max_upload_mb=LIMIT / 2**20, poll=False)
+    try:
+        other.restore(json.loads(json.dumps(state)))
+        assert [p.name for p in other.batch_videos.paths] == ["anna.mp4", "ben.mp4"]
+        assert other.batch_audio.path.name == "talk.wav"
+        assert other.options.inputs["preset"].value == "fast"
+        assert other.lang == "zh" and other.tabs.selected_index == 1
+        # ticked in the checklist of earlier uploads too
+        assert sorted(p.name for p, row in other.batch_videos.library.rows.items() if row.check.value) == \
+            ["anna.mp4", "ben.mp4"]
+        other.restore({"batch": {"videos": ["../../jobs.sqlite", "/etc/passwd", 3], "audio": "../x.wav"},
+                       "single": {"job": "nope"}, "options": {"crf": "not a number"}, "tab": 99, "lang": "xx"})
+        assert other.batch_videos.paths == [] and other.batch_audio.path is None
+        assert other.single_job is None and other.tabs.selected_index == 1
+    finally:
+        other.stop()
+
+
+def test_the_same_job_twice_asks_before_queuing_again(dashboard, media):
+    d = dashboard
+    d._ensure_worker = lambda: None          # the jobs only need to wait: no worker takes them
+    d.batch_audio.box.upload.value = (_upload(media["talk"]),)
+    d.batch_videos.box.upload.value = (_upload(media["anna"]),)
+    _wait_uploads(d.batch_audio, d.batch_videos)
+    first = d.submit_batch()
+    assert first and "Queued: 1 video(s)." in d.batch_message.value
+    assert d.submit_batch() is None
+    assert "already queued (0 of 1 done)" in d.batch_message.value and len(d.ws.store.list_jobs()) == 1
+    assert d.submit_batch() not in (None, first)                # asked once: the next click queues
+    assert len(d.ws.store.list_jobs()) == 2 and not d.batch_button.disabled
+    d.options.inputs["crf"].value = 30                          # other options: a different job, no question
+    assert d.submit_batch() is not None
+
+
+def test_time_left_uses_the_mean_pace_of_finished_items_per_output_second():
+    from heygem_core.jobs.records import ItemRecord, JobRecord, job_status
+    from heygem_core.ui.progress import job_view
+
+    def Job(items):  # noqa: N802 - a job record as the store builds it
+        return JobRecord(id="j", status=job_status(items), created=0.0, started=None, finished=None,
+                         audio="talk.wav", audio_name="talk.wav", options={}, items=items)
+
+    def item(i, status, **kw):
+        return ItemRecord(id=f"j-{i}", job_id="j", index=i, video=f"v{i}.mp4", video_name=f"v{i}.mp4",
+                          status=status, **kw)
+
+    now = 1000.0
+    # two done: 20 s and 10 s of work for 5 s of output each → 3 s of work per output second, 15 s an item
+    items = [item(0, "done", started=900.0, finished=920.0, duration=5.0),
+             item(1, "done", started=920.0, finished=930.0, duration=5.0),
+             item(2, "running", started=996.0, eta_s=0.5, percent=5.0),   # the worker's guess is far off
+             item(3, "queued"), item(4, "queued")]
+    view = job_view(Job(items), now=now)
+    assert view.eta_s == pytest.approx((15.0 - 4.0) + 2 * 15.0)
+    # running past the expected time: the worker's own estimate takes over for the current item
+    late = items[:2] + [item(2, "running", started=980.0, eta_s=2.0, percent=90.0)] + items[3:]
+    assert job_view(Job(late), now=now).eta_s == pytest.approx(2.0 + 2 * 15.0)
+
+
+def test_lan_addresses_are_ips_each_with_the_token(monkeypatch):
+    from heygem_core.ui import lan
+
+    monkeypatch.setattr(lan, "_interface_ipv4", lambda: ["127.0.0.1", "192.168.1.20", "169.254.3.4", "10.0.0.7"])
+    monkeypatch.setattr(lan, "_resolved_ipv4", lambda: ["192.168.1.20", "203.0.113.9"])
+    assert lan.lan_addresses() == ["10.0.0.7", "192.168.1.20", "203.0.113.9"]
+    assert lan.page_urls("0.0.0.0", 7861, "tok") == ["http://10.0.0.7:7861/?token=tok",
+                                                     "http://192.168.1.20:7861/?token=tok",
+                                                     "http://203.0.113.9:7861/?token=tok"]
+    assert lan.page_urls("127.0.0.1", 7860, "") == ["http://127.0.0.1:7860/"]
+    assert all(ip.count(".") == 3 for ip in lan._interface_ipv4() + lan.lan_addresses())   # the real ones
+
+
+def test_page_memory_saves_only_after_the_browser_answered_and_beats():
+    from heygem_core.ui.memory import BEAT_S, PageMemory
+
+    got = []
+    memory = PageMemory(got.append)
+    assert memory.save({"lang": "en"}) is False and memory.outbox.value == ""   # nothing known yet: keep quiet
+    memory.inbox.value = '{"lang": "zh", "tab": 1}'                            # what page.js hands over
+    assert got == [{"lang": "zh", "tab": 1}]
+    assert memory.save({"lang": "zh", "tab": 1}) is False                      # unchanged: nothing sent
+    assert memory.save({"lang": "en"}) is True and "&quot;lang&quot;: &quot;en&quot;" in memory.outbox.value
+    memory.heartbeat(now=100.0)
+    memory.heartbeat(now=100.0 + BEAT_S / 2)
+    assert memory.beat.value == "1"
+    memory.heartbeat(now=100.0 + BEAT_S)
+    assert memory.beat.value == "2"
+    broken = PageMemory(got.append)
+    broken.inbox.value = "not json"                                            # a damaged store: start fresh
+    assert got[-1] == {}
+
+
+def test_a_reloaded_page_shows_the_single_result_it_queued(dashboard, media):
+    from heygem_core.jobs import Worker
+    from heygem_core.ui.app import Dashboard
+
+    d = dashboard
+    d.single_audio.box.upload.value = (_upload(media["talk"]),)
+    d.single_video.box.upload.value = (_upload(media["anna"]),)
+    _wait_uploads(d.single_audio, d.single_video)
+    d._ensure_worker = lambda: None                             # this test runs the worker itself
+    assert d.submit_single()
+    state = d.page_state()                                      # what the browser keeps
+    Worker(d.ws.root, idle_exit=0.2, poll_s=0.05).run()         # finishes while the page is away
+    again = Dashboard(d.ws.root, lang="en", max_upload_mb=LIMIT / 2**20, poll=False)
+    try:
+        assert again.result_box.layout.display == "none"
+        again.restore(state)
+        assert again.result_box.layout.display == ""
+        assert re.search(r'<video [^>]*src="/voila/files/outputs/anna__talk\.mp4\?v=', again.result.value)
+        assert 'download="anna__talk.mp4"' in again.result.value
+        assert again.single_video.path.name == "anna.mp4" and again.single_audio.path.name == "talk.wav"
+    finally:
+        again.stop()

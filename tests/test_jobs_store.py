@@ -279,6 +279,40 @@ def test_history_newest_first_delete_and_export(ws, media, tmp_path):
         ws.store.delete_entry(first.id)
 
 
+def test_find_waiting_matches_audio_videos_in_order_and_options(ws, media):
+    s = ws.store
+    job = s.submit(media["audio"], [media["a"], media["b"]], LipSyncOptions(crf=22))
+    assert s.find_waiting(media["audio"], [media["a"], media["b"]], LipSyncOptions(crf=22)).id == job
+    assert s.find_waiting(media["audio"], [media["b"], media["a"]], LipSyncOptions(crf=22)) is None
+    assert s.find_waiting(media["audio"], [media["a"], media["b"]], LipSyncOptions()) is None
+    assert s.find_waiting(media["audio"], [media["a"]], LipSyncOptions(crf=22)) is None
+    s.cancel(job)                                            # a finished job is no twin
+    assert s.find_waiting(media["audio"], [media["a"], media["b"]], LipSyncOptions(crf=22)) is None
+
+
+def test_queue_order_move_up_and_retry(ws, media):
+    s = ws.store
+    first = s.submit(media["audio"], [media["a"]])
+    second = s.submit(media["audio"], [media["b"]])
+    third = s.submit(media["audio"], [media["a"], media["b"]])
+    running = s.claim_next()
+    assert running.job_id == first
+    assert [j.id for j in s.queue()] == [first, second, third]
+    assert s.move_up(third) is True
+    assert [j.id for j in s.queue()] == [first, third, second]
+    assert s.move_up(third) is False                          # the running job stays ahead of it
+    with pytest.raises(JobError, match="not waiting"):
+        s.move_up(first)
+    assert s.claim_next().job_id == third                     # the worker follows the new order
+    s.finish_item(running.id, "failed", error="no face found")
+    with pytest.raises(JobError, match="only a failed or cancelled"):
+        s.retry_item(s.get_job(third).items[0].id)
+    s.retry_item(running.id)
+    item = s.get_item(running.id)
+    assert (item.status, item.error, item.finished) == ("queued", None, None)
+    assert first in [j.id for j in s.queue()]
+
+
 def test_delete_refuses_waiting_items(ws, media):
     job_id = ws.store.submit(media["audio"], [media["a"]])
     with pytest.raises(JobError, match="queued; cancel it first"):

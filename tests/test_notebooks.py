@@ -45,7 +45,7 @@ def kernel(tmp_path_factory):
 def media(tmp_path_factory, speech_wav):
     """1.2 s of the packaged speech, a 1 s 288×320 face clip and a 320 px face photo."""
     from heygem_core.demo import demo_face_clip, face_photo
-    from heygem_core.tuning.preview import write_wav
+    from heygem_core.media.audio import write_wav
 
     d = tmp_path_factory.mktemp("nbmedia")
     speech = load_audio(speech_wav)
@@ -164,17 +164,50 @@ def test_tune_notebook_renders_a_preview_and_saves_params_that_load_back(kernel,
                            loop_mode="loop", pad_bottom=25, crf=23)
     start.to_yaml(tmp_path / "start.yaml")
     nb = execute(NOTEBOOKS / "tune.ipynb", tmp_path / "tune.ipynb", cwd=tmp_path, audio=str(media["audio"]),
-                 video=str(media["clip"]), work_dir="work", params_dir=str(tmp_path / "sets"),
-                 start_params=str(tmp_path / "start.yaml"), preview_seconds=1.0, save_as="lively")
+                 video=str(media["clip"]), workspace=str(tmp_path / "ws"), work_dir="work",
+                 params_dir=str(tmp_path / "sets"), start_params="start.yaml", preview_seconds=1.0,
+                 preview_from=0.2, save_as="lively")
 
     assert not list(outputs(nb, "error"))
     text = "".join("".join(out["text"]) for _, out in outputs(nb, "stream"))
-    assert re.search(r"preview preview_001\.mp4: 25 frames from \d\.\d\d s", text)
+    assert "preview preview_001.mp4: frames 5–29 of 30 (25 frames from 0.20 s)" in text
     saved = tmp_path / "sets" / "lively.yaml"
     assert "loads back into the same options" in text
     assert LipSyncOptions.from_yaml(saved) == start          # sliders → file → options, nothing lost
     info = probe_video(tmp_path / "work" / "preview_001.mp4")
     assert info.frame_count == 25 and info.has_audio
+    assert list((tmp_path / "ws" / "cache").glob("*.npz"))    # the face track is kept in the workspace
+
+
+def test_batch_notebook_in_its_own_folder_finds_project_paths_and_writes_to_the_workspace(kernel, media,
+                                                                                             tmp_path, monkeypatch):
+    """As JupyterLab runs it: in notebooks/, with a path relative to the project."""
+    monkeypatch.setenv("HEYGEM_WORKSPACE", str(tmp_path / "ws"))
+    nb = execute(NOTEBOOKS / "batch.ipynb", tmp_path / "report.ipynb", cwd=NOTEBOOKS, audio=str(media["audio"]),
+                 videos=[str(media["photo"])], params="params/news.yaml")
+    assert not list(outputs(nb, "error"))
+    assert report_rows(nb) == ["done"]
+    summary = json.loads((tmp_path / "ws" / "batch_output" / "batch_report.json").read_text())
+    assert summary["options"] == LipSyncOptions.load("news").to_dict()
+    assert_plays(tmp_path / "ws" / "batch_output" / "portrait__talk.mp4", SPEECH_S)
+
+    import papermill as pm
+
+    with pytest.raises(pm.PapermillExecutionError, match=r"no such file \(looked in .*notebooks and "):
+        execute(NOTEBOOKS / "batch.ipynb", tmp_path / "bad.ipynb", cwd=NOTEBOOKS, audio=str(media["audio"]),
+                videos=[str(media["photo"])], params="params/nope.yaml")
+
+
+@pytest.mark.parametrize("name", ["notebooks/tune.ipynb", "notebooks/batch.ipynb", "dashboards/heygem.ipynb"])
+def test_notebooks_are_committed_without_outputs(name):
+    """Lab saves outputs into the notebook it runs; the shipped ones must stay clean (run
+    `jupyter nbconvert --clear-output --inplace` before committing)."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / name, as_version=4)
+    stored = [i for i, cell in enumerate(nb.cells) if cell.cell_type == "code"
+              and (cell.get("outputs") or cell.get("execution_count") is not None)]
+    assert stored == [], f"{name}: cells {stored} hold outputs"
 
 
 def test_heygem_batch_that_cannot_run_exits_2_with_the_reason(kernel, media, tmp_path, capsys):

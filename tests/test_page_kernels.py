@@ -8,7 +8,7 @@ import os
 import time
 from pathlib import Path
 
-from heygem_core.ui.browser import ServerProcess
+from browser import ServerProcess
 
 CAP, GRACE = 3, 8.0
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from heygem_core.ui.browser import ServerProcess
+from browser import ServerProcess
 from heygem_core.ui.hostguard import refusal
 from heygem_core.ui.server import ServeSettings, voila_config
 from mediagen import write_video

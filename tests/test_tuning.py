@@ -1,55 +1,124 @@
-"""Tuning: parameter sets, uploads, the speech pictures' arithmetic, the options panel, and a preview that
-matches the full render."""
+"""Tuning: parameter sets, uploads, the speech arithmetic, the options panel, previews of any window that
+match the full render, and the app around them."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
 from pathlib import Path
 
 import cv2
 import numpy as np
 import pytest
 
+from heygem_core import plots
+from heygem_core.errors import InputError, OptionsError, ParamsExist
 from heygem_core.face import landmarks as L
-from heygem_core.tuning import preview as tuning
-from heygem_core.errors import InputError, OptionsError
 from heygem_core.options import LipSyncOptions, option_fields
 from heygem_core.speech import Speech
+from heygem_core.tuning import params as sets
+from heygem_core.tuning.session import TuningSession, open_and_closed, pick_stretch
 
-ROOT = Path(__file__).resolve().parents[1]
+
+@pytest.fixture(autouse=True)
+def user_params(tmp_path, monkeypatch) -> Path:
+    """The user's parameter folder, private to each test."""
+    folder = tmp_path / "user-params"
+    monkeypatch.setenv("HEYGEM_PARAMS_DIR", str(folder))
+    return folder
 
 
-# -- parameter sets and uploads
+# -- parameter sets
 
-def test_params_save_with_a_header_and_load_back(tmp_path):
+def test_params_save_with_a_header_and_the_media_and_load_back(user_params):
     opts = LipSyncOptions(mouth_gain=1.25, teeth=0.3, preset="fast", checkpoint=None)
-    path = tuning.save_params(opts, "promo-v2", tmp_path / "sets")
-    assert path == tmp_path / "sets" / "promo-v2.yaml"
+    path = sets.save_params(opts, "promo-v2", media={"speech": "/m/张三.wav", "face": "/m/anna.mp4"})
+    assert path == user_params / "promo-v2.yaml"
     text = path.read_text()
     assert text.startswith("# promo-v2: a parameter set saved from the tuning notebook.\n"
-                           "# Differs from the defaults in: mouth_gain, teeth, preset.\n")
+                           "# Differs from the defaults in: mouth_gain, teeth, preset.\n"
+                           "# tuned on: speech=/m/张三.wav; face=/m/anna.mp4\n")
     assert "# Scales how far the mouth opens for a given loudness." in text
-    assert tuning.load_params("promo-v2", tmp_path / "sets") == opts
-    assert tuning.load_params(path, tmp_path / "elsewhere") == opts
-    assert tuning.list_params(tmp_path / "sets") == ["promo-v2"]
+    assert sets.tuned_on(path) == {"speech": "/m/张三.wav", "face": "/m/anna.mp4"}
+    assert sets.load_params("promo-v2") == opts
+    assert sets.load_params(path) == opts
+    # the one loader the CLI and batches use finds the user's set by name too
+    assert LipSyncOptions.load("promo-v2", crf=30) == LipSyncOptions(**{**opts.to_dict(), "crf": 30})
 
 
-@pytest.mark.parametrize("name", ["", "../evil", "a b", "x/y", "-x", "a" * 65])
+def test_the_load_list_has_parameter_sets_only_shipped_first(user_params):
+    sets.save_params(LipSyncOptions(teeth=0.1), "mine")
+    (user_params / "a_batch.yaml").write_text("audio: talk.wav\nvideos: [a.mp4]\n")
+    found = sets.list_params()
+    assert [(s.name, s.shipped) for s in found] == [("ads", True), ("default", True), ("news", True),
+                                                    ("mine", False)]
+    assert [s.label for s in found][:1] == ["ads (shipped)"]
+    with pytest.raises(OptionsError, match="not a parameter set"):
+        sets.load_params("a_batch")
+
+
+def test_saving_never_replaces_a_shipped_set_and_asks_before_replacing_ones_own(user_params):
+    from heygem_core.resources import shipped_params_dir
+
+    before = {p.name: p.read_bytes() for p in shipped_params_dir().glob("*.yaml")}
+    for name in ("news", "default", "ads", "example_batch", "news.yaml"):
+        with pytest.raises(OptionsError, match="shipped"):
+            sets.save_params(LipSyncOptions(teeth=0.0), name)
+    assert {p.name: p.read_bytes() for p in shipped_params_dir().glob("*.yaml")} == before
+    sets.save_params(LipSyncOptions(teeth=0.1), "mine")
+    with pytest.raises(ParamsExist, match="confirm"):
+        sets.save_params(LipSyncOptions(teeth=0.2), "mine")
+    assert sets.load_params("mine").teeth == 0.1
+    sets.save_params(LipSyncOptions(teeth=0.2), "mine", replace=True)
+    assert sets.load_params("mine").teeth == 0.2
+
+
+def test_rename_and_delete_ones_own_sets_only(user_params):
+    sets.save_params(LipSyncOptions(teeth=0.1), "mine", media={"face": "anna.mp4"})
+    sets.save_params(LipSyncOptions(), "other")
+    with pytest.raises(ParamsExist):
+        sets.rename_params("mine", "other")
+    path = sets.rename_params("mine", "promo")
+    assert path == user_params / "promo.yaml" and not (user_params / "mine.yaml").exists()
+    assert sets.load_params("promo").teeth == 0.1 and sets.tuned_on(path) == {"face": "anna.mp4"}
+    for action in (lambda: sets.delete_params("news"), lambda: sets.rename_params("news", "x")):
+        with pytest.raises(OptionsError, match="shipped"):
+            action()
+    with pytest.raises(OptionsError, match="no parameter set 'gone'"):
+        sets.delete_params("gone")
+    sets.delete_params("promo")
+    assert [s.name for s in sets.list_params() if not s.shipped] == ["other"]
+
+
+@pytest.mark.parametrize("name", ["", "../evil", "a b", "x/y", "-x", ".hidden", "a" * 65])
 def test_params_names_stay_inside_the_folder(tmp_path, name):
     with pytest.raises(OptionsError, match="name"):
-        tuning.save_params(LipSyncOptions(), name, tmp_path)
+        sets.save_params(LipSyncOptions(), name, tmp_path)
 
 
-def test_uploads_are_stored_under_a_safe_name_and_only_media_are_taken(tmp_path):
-    assert tuning.save_upload("../../my talk (1).M4A", b"abc", tmp_path) == tmp_path / "my_talk_1_.M4A"
-    assert (tmp_path / "my_talk_1_.M4A").read_bytes() == b"abc"
-    with pytest.raises(InputError, match="not a sound, video or picture"):
-        tuning.save_upload("notes.txt", b"abc", tmp_path)
-    with pytest.raises(InputError, match="empty"):
-        tuning.save_upload("a.wav", b"", tmp_path)
-    assert tuning.list_media(tmp_path) == [tmp_path / "my_talk_1_.M4A"]
+def test_a_missing_set_says_where_it_looked(user_params, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("HEYGEM_PROJECT", str(tmp_path / "project"))
+    with pytest.raises(OptionsError, match=f"no parameter set 'nope' in .*params or {user_params}"):
+        sets.load_params("nope")
+    with pytest.raises(InputError, match=rf"no such file \(looked in {tmp_path} and {tmp_path / 'project'}\)"):
+        sets.load_params("sub/nope.yaml")
+    (tmp_path / "project" / "sub").mkdir(parents=True)
+    LipSyncOptions(teeth=0.25).to_yaml(tmp_path / "project" / "sub" / "nope.yaml")
+    assert sets.load_params("sub/nope.yaml").teeth == 0.25          # found in the project
 
 
-# -- speech pictures
+def test_the_tuned_sets_load_and_order_from_subtle_to_lively(speech_wav):
+    from heygem_core.engines.procedural import mouth_targets
+    from heygem_core.pipeline import prepare_speech
+
+    speech = prepare_speech(speech_wav)
+    mean = {}
+    for name in ("news", "default", "ads"):
+        opening, _ = mouth_targets(speech, 25.0, 175, sets.load_params(name))
+        mean[name] = float(np.mean(opening)), float(np.percentile(opening, 95))
+    assert mean["news"][0] < 0.75 * mean["default"][0] and mean["ads"][0] > 1.3 * mean["default"][0]
+    assert mean["news"][1] < mean["default"][1] < mean["ads"][1] < 0.4
+
+
+# -- speech arithmetic
 
 def bursts(seconds=6.0, on=((2.0, 2.3), (2.5, 2.9), (3.1, 3.4), (3.5, 4.0))) -> Speech:
     from conftest import tone_bursts
@@ -57,29 +126,14 @@ def bursts(seconds=6.0, on=((2.0, 2.3), (2.5, 2.9), (3.1, 3.4), (3.5, 4.0))) -> 
     return Speech(tone_bursts(seconds=seconds, bursts=on))
 
 
-def test_mel_window_is_16_columns_from_the_frame_time():
-    assert tuning.mel_window(0, 25.0) == (0, 16)
-    assert tuning.mel_window(25, 25.0) == (80, 96)          # 1 s in: column 80 of 80 per second
-    assert tuning.mel_window(3, 30.0) == (8, 24)
-    mel = tuning.mel_spectrogram(Speech(np.zeros(16000, np.float32)))
-    assert mel.shape == (80, 81) and mel.dtype == np.float32
-
-
-def test_the_mel_spectrogram_shows_where_the_speech_is():
-    mel = tuning.mel_spectrogram(bursts())
-    loud = mel[:, int(2.6 * 80)].max()
-    quiet = mel[:, int(1.0 * 80)].max()
-    assert loud > -3.0 and loud - quiet > 40.0
-
-
 def test_the_preview_stretch_has_both_speech_and_pauses():
-    speech = bursts()
-    k0 = tuning.pick_stretch(speech, 25.0, 1.0)
     from heygem_core.speech import envelope
 
+    speech = bursts()
+    k0 = pick_stretch(speech, 25.0, 1.0)
     env = envelope(speech, 25.0, 150)[k0:k0 + 25]
     assert env.max() > 0.8 and env.min() < 0.05
-    assert tuning.pick_stretch(speech, 25.0, 10.0) == 0
+    assert pick_stretch(speech, 25.0, 10.0) == 0
 
 
 def test_closed_moment_is_a_real_pause_not_a_dip_between_syllables():
@@ -87,20 +141,49 @@ def test_closed_moment_is_a_real_pause_not_a_dip_between_syllables():
     env[10] = 0.0                      # one quiet frame between syllables
     env[30:37] = 0.0                   # a pause
     env[20] = 1.5
-    assert tuning.open_and_closed(env, 25.0) == (20, 33)
+    assert open_and_closed(env, 25.0) == (20, 33)
 
 
-# -- the options panel
+def test_the_spectrogram_is_wav2lips_own_input_with_the_frames_window():
+    from heygem_core.engines.wav2lip.mel import speech_mel
 
-def test_the_panel_has_a_control_per_option_with_its_range_and_choices():
+    speech = bursts()
+    ax = plots.plot_mel(speech, 25.0, 60, (2.0, 3.0))        # frame 60 = 2.4 s: columns 192 … 207
+    image = ax.images[0].get_array()
+    assert np.array_equal(np.asarray(image), speech_mel(speech)[:, 160:240])
+    box = ax.patches[0]
+    assert (box.get_x(), box.get_x() + box.get_width()) == pytest.approx((2.4, 2.6))
+    loud, quiet = image[:, int((2.6 - 2.0) * 80)].max(), image[:, int((2.95 - 2.0) * 80)].max()
+    assert loud > 0 > quiet
+    # the last frames hear the last 16 columns, as the model is fed
+    ax = plots.plot_mel(speech, 25.0, 149)
+    assert ax.patches[0].get_x() + ax.patches[0].get_width() == pytest.approx(speech_mel(speech).shape[1] / 80)
+
+
+def test_figures_come_as_sharp_pngs_with_their_display_size():
+    ax = plots.plot_mel(bursts(), 25.0, 10, (0.0, 1.0))
+    png, (w, h) = plots.figure_png(ax)
+    import io
+
+    from PIL import Image
+
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    assert Image.open(io.BytesIO(png)).size == pytest.approx((2 * w, 2 * h), abs=1)
+    assert 500 < w < 700 and 150 < h < 260
+
+
+# -- the options panel (one for the dashboard and the notebook)
+
+def test_the_panel_has_a_control_per_option_with_its_range_choices_and_help():
     import ipywidgets as W
-    from heygem_core.tuning.widgets import OptionsPanel
 
-    panel = OptionsPanel()
+    from heygem_core.ui.options_panel import OptionsPanel
+
+    panel = OptionsPanel("en")
     for f in option_fields():
-        w = panel.controls[f.name]
+        w = panel.inputs[f.name]
         meta = f.metadata
-        assert w.tooltip == meta["help"]
+        assert w.tooltip == meta["help"] and w.description and "_" not in w.description
         if meta["choices"]:
             assert isinstance(w, W.Dropdown) and tuple(w.options) == meta["choices"]
         elif isinstance(f.default, bool):
@@ -110,92 +193,79 @@ def test_the_panel_has_a_control_per_option_with_its_range_and_choices():
             assert (w.min, w.max) == (meta["min"], meta["max"])
         else:
             assert isinstance(w, W.Text)
-    assert panel.options == LipSyncOptions()
-    assert list(panel.tabs.titles) == ["engine", "mouth", "face", "output"]
+    assert panel.options() == LipSyncOptions()
+    assert panel.inputs["silence_db"].description == "Silence (dB)"
+    panel.set_lang("zh")
+    assert panel.inputs["silence_db"].description == "静音阈值 (dB)"
+    assert panel.inputs["silence_db"].tooltip.startswith("低于语音峰值")
 
 
 def test_the_panel_round_trips_options_and_reports_a_bad_combination():
-    from heygem_core.tuning.widgets import OptionsPanel
+    from heygem_core.ui.options_panel import OptionsPanel
 
     opts = LipSyncOptions(mouth_gain=2.15, silence_db=-40.5, pad_top=-12, color_match=False, loop_mode="loop",
                           audio_bitrate=96_000, checkpoint="weights/w.pth")
-    panel = OptionsPanel()
+    panel = OptionsPanel("en")
     panel.set_options(opts)
-    assert panel.options == opts
-    panel.controls["mouth_gain"].value = 1.3000000000000003       # what a dragged slider can send
-    panel.controls["checkpoint"].value = "  "
-    assert panel.options.mouth_gain == 1.3 and panel.options.checkpoint is None
-    panel.controls["engine"].value = "wav2lip"
+    assert panel.options() == opts
+    panel.inputs["mouth_gain"].value = 1.3000000000000003       # what a dragged slider can send
+    panel.inputs["checkpoint"].value = "  "
+    assert panel.options().mouth_gain == 1.3 and panel.options().checkpoint is None
+    panel.inputs["engine"].value = "wav2lip"
     assert "checkpoint" in panel.message.value
     with pytest.raises(OptionsError, match="checkpoint"):
-        panel.options
-    panel.reset.click()
-    assert panel.options == LipSyncOptions() and panel.message.value == ""
+        panel.options()
+    panel.reset_button.click()
+    assert panel.options() == LipSyncOptions() and panel.message.value == ""
 
 
-def test_the_app_lists_uploads_and_saves_and_loads_parameter_sets(tmp_path, speech_wav, face_clip):
-    from heygem_core.tuning.widgets import TuningApp
+def test_options_that_differ_from_the_defaults_are_marked_and_reset_one_by_one():
+    from heygem_core.ui.options_panel import OptionsPanel
 
-    app = TuningApp(speech_wav, face_clip, work_dir=tmp_path / "w", params_dir=tmp_path / "sets")
-    assert app.audio_pick.value == str(speech_wav) and app.video_pick.value == str(face_clip)
-    photo = cv2.imencode(".jpg", np.full((64, 64, 3), 128, np.uint8))[1].tobytes()
-    app.upload.value = ({"name": "anna.jpg", "type": "image/jpeg", "size": len(photo), "content": memoryview(photo),
-                         "last_modified": datetime.now(timezone.utc)},)
-    assert app.video_pick.value == str(tmp_path / "w" / "media" / "anna.jpg")
-    assert "anna.jpg" in app.status.value and app.upload.value == ()   # cleared: the same file can come again
-
-    app.panel.controls["teeth"].value = 0.2
-    app.params_name.value = "soft"
-    app.save_button.click()
-    assert (tmp_path / "sets" / "soft.yaml").exists() and app.params_pick.value == "soft"
-    app.panel.reset.click()
-    app.load_button.click()
-    assert app.options == LipSyncOptions(teeth=0.2)
-    app.params_name.value = "../x"
-    app.save_button.click()
-    assert "name" in app.params_message.value and not (tmp_path / "x.yaml").exists()
+    panel = OptionsPanel("en", initial=LipSyncOptions(teeth=0.3, crf=23))
+    assert panel.changed() == ["teeth", "crf"]
+    assert "hg-changed" in panel.inputs["teeth"]._dom_classes and "hg-changed" not in panel.inputs["rounding"]._dom_classes
+    assert panel.resets["teeth"].layout.visibility == "visible" and panel.resets["rounding"].layout.visibility == "hidden"
+    assert panel.resets["teeth"].tooltip == "Back to the default: 0.55"
+    panel.resets["teeth"].click()
+    assert panel.options() == LipSyncOptions(crf=23) and "hg-changed" not in panel.inputs["teeth"]._dom_classes
+    assert panel.resets["teeth"].layout.visibility == "hidden"
 
 
-# -- the tuned sets
+def test_options_the_engine_does_not_read_are_disabled():
+    from heygem_core.ui.options_panel import ENGINE_ONLY, OptionsPanel
 
-def test_the_tuned_sets_load_and_order_from_subtle_to_lively(speech_wav):
-    from heygem_core.engines.procedural import mouth_targets
-    from heygem_core.pipeline import prepare_speech
-
-    speech = prepare_speech(speech_wav)
-    mean = {}
-    for name in ("news", "default", "ads"):
-        opts = tuning.load_params(name, ROOT / "params")
-        opening, _ = mouth_targets(speech, 25.0, 175, opts)
-        mean[name] = float(np.mean(opening)), float(np.percentile(opening, 95))
-    assert mean["news"][0] < 0.75 * mean["default"][0] and mean["ads"][0] > 1.3 * mean["default"][0]
-    assert mean["news"][1] < mean["default"][1] < mean["ads"][1] < 0.4
+    panel = OptionsPanel("en")
+    disabled = {name for name, w in panel.inputs.items() if w.disabled}
+    assert disabled == set(ENGINE_ONLY["wav2lip"]) and {"checkpoint", "device", "batch_size"} <= disabled
+    panel.inputs["engine"].value = "wav2lip"
+    assert {name for name, w in panel.inputs.items() if w.disabled} == set(ENGINE_ONLY["procedural"])
 
 
-# -- the preview
+# -- previews
 
 @pytest.fixture(scope="module")
 def photo_session(tmp_path_factory, speech_wav):
     """The packaged speech (first 1.6 s) on a still photo: every frame of a full render shows the same
     template frame, so a preview frame can be compared with the full render's frame at the same time."""
-    from heygem_core.media.audio import load_audio
     from heygem_core.demo import face_photo
+    from heygem_core.media.audio import load_audio, write_wav
 
     d = tmp_path_factory.mktemp("tune")
-    audio = tuning.write_wav(d / "talk.wav", load_audio(speech_wav).samples[: int(1.6 * 16000)], 16000)
+    audio = write_wav(d / "talk.wav", load_audio(speech_wav).samples[: int(1.6 * 16000)], 16000)
     photo = d / "face.png"
     cv2.imwrite(str(photo), cv2.resize(face_photo(), (256, 300), interpolation=cv2.INTER_AREA))
-    return tuning.TuningSession(audio, photo, d / "work"), d
+    return TuningSession(audio, photo, d / "work"), d
 
 
 def test_the_preview_is_the_full_render_cut_short(photo_session):
-    from heygem_core.pipeline import generate
     from heygem_core.media.video import FrameReader, probe_video
+    from heygem_core.pipeline import generate
 
     session, d = photo_session
     opts = LipSyncOptions(crf=0)       # lossless: the two renders can be compared pixel for pixel
     preview = session.render(opts, start=0.4, seconds=0.8)
-    assert (preview.start_frame, preview.frames, preview.fps) == (10, 20, 25.0)
+    assert (preview.start_frame, preview.frames, preview.fps, preview.total_frames) == (10, 20, 25.0, 40)
     full = generate(session.audio, session.video, d / "full.mp4", opts, track_cache=session.cache_dir)
     lips = session.track(opts).landmarks[0][list(L.OUTER_LIPS)]
     (x0, y0), (x1, y1) = (lips.min(0) - 10).astype(int), (lips.max(0) + 10).astype(int)
@@ -207,6 +277,7 @@ def test_the_preview_is_the_full_render_cut_short(photo_session):
     same = [np.abs(a - b).mean() for a, b in zip(mine, theirs)]
     shifted = [np.abs(a - b).mean() for a, b in zip(mine[3:], theirs[:-3])]
     assert max(same) < 0.5 and np.mean(shifted) > 3.0    # identical here; a 3-frame shift is not
+    assert probe_video(preview.path).has_audio
 
     # stills: the template is untouched; the result's mouth is open where the speech is loud
     (t_open, r_open), (t_closed, r_closed) = preview.stills["open"], preview.stills["closed"]
@@ -215,37 +286,67 @@ def test_the_preview_is_the_full_render_cut_short(photo_session):
     assert preview.envelope[preview.open_frame] > 0.8 > 0.1 > preview.envelope[preview.closed_frame]
     assert preview.score.face_ratio == 1.0 and preview.score.r > 0.5
     assert preview.target_opening.shape == (20,)
+    assert preview.frame_label(0) == "frame 10 (template frame 0)"
+
+
+def test_a_preview_can_start_anywhere_and_no_further_than_a_whole_preview_fits(photo_session):
+    session, _ = photo_session
+    assert session.window(LipSyncOptions(), 0.8, 0.8) == (20, 40)
+    with pytest.raises(OptionsError, match=r"can start from 0 to 0\.80 s \(frame 20\)"):
+        session.window(LipSyncOptions(), 0.8, 0.84)
+    first, end = session.window(LipSyncOptions(), 0.8)       # a lively stretch, inside the result
+    assert 0 <= first and end == first + 20 <= 40
+
+
+def test_a_preview_mid_clip_shows_the_template_frames_of_that_moment(tmp_path, speech_wav):
+    """A 1 s moving clip under 3 s of speech plays forward and back: the window at 0.8 s … 1.6 s shows
+    template frames 20 … 24, 23 … 9 (not the clip's first frames)."""
+    from heygem_core.demo import demo_face_clip
+    from heygem_core.media.audio import load_audio, write_wav
+    from heygem_core.media.timeline import template_indices
+    from heygem_core.media.video import FrameReader, probe_video
+
+    audio = write_wav(tmp_path / "talk.wav", load_audio(speech_wav).samples[: 3 * 16000], 16000)
+    clip = demo_face_clip(tmp_path / "clip.mp4", seconds=1.0, size=(240, 270))
+    session = TuningSession(audio, clip, tmp_path / "work")
+    preview = session.render(LipSyncOptions(crf=10), start=0.8, seconds=0.8, score=False)
+    expected = template_indices(75, 25, "pingpong")[20:40]
+    assert list(preview.template_frames) == list(expected) and expected[5] == 23 and expected[-1] == 9
+
+    top = slice(0, 90)                 # above the mouth: the template, untouched
+    template = {j: f[top].astype(np.float32) for j, f in FrameReader(probe_video(clip)).frames(range(25))}
+    shown = [f[top].astype(np.float32) for _, f in FrameReader(probe_video(preview.path)).frames(range(20))]
+    closest = [min(template, key=lambda j: np.abs(s - template[j]).mean()) for s in shown]
+    assert closest == list(expected)        # each frame shown is the template frame of that moment
+
+
+def test_previews_are_numbered_on_and_never_overwritten(photo_session):
+    session, _ = photo_session
+    session.render(LipSyncOptions(), start=0.0, seconds=0.4, score=False)
+    before = {p.name: p.stat().st_mtime_ns for p in session.work_dir.glob("preview_*.mp4")}
+    other = TuningSession(session.audio, session.video, session.work_dir)      # a new session, same folder
+    preview = other.render(LipSyncOptions(), start=0.0, seconds=0.4, score=False)
+    assert preview.path.name not in before and preview.number == max(int(n[8:11]) for n in before) + 1
+    assert all(session.work_dir.joinpath(n).stat().st_mtime_ns == t for n, t in before.items())
 
 
 def test_the_pictures_of_a_preview(photo_session):
     session, _ = photo_session
     preview = session.render(LipSyncOptions(), start=0.4, seconds=0.8, score=False)
-    frame, lm, patch = session.face_at(preview, preview.open_frame)
+    image, lm, patch = session.face_at(preview, preview.frame(preview.open_frame))
     assert lm.shape == (478, 2) and patch is not None and patch.mask.max() > 0.9
-    for fig in (tuning.plot_stills(preview), session.plot_mel(preview, 3).figure,
-                session.plot_face(preview, preview.open_frame).figure, tuning.plot_sync(preview).figure):
-        png = tuning.figure_png(fig)
+    for fig in (plots.plot_stills(preview), session.plot_mel(preview, 13), session.plot_face(preview, 13),
+                plots.plot_sync(preview)):
+        png, _ = plots.figure_png(fig)
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
-    ax = session.plot_mel(preview, 5)
-    shaded = [p for p in ax.patches]
-    x0, x1 = shaded[0].get_x(), shaded[0].get_x() + shaded[0].get_width()
-    assert (x0, x1) == pytest.approx(((10 + 5) / 25.0, (10 + 5) / 25.0 + 0.2))
+    ax = session.plot_mel(preview, 15)                                   # output frame 15 = 0.6 s
+    x0 = ax.patches[0].get_x()
+    assert (x0, x0 + ax.patches[0].get_width()) == pytest.approx((0.6, 0.8))
+    face = session.plot_face(preview, 15)
+    assert face.get_title() == "frame 15 (template frame 0)"
+    # the mask is outlined, not painted: the face shown is the template's own pixels
+    x0, y0, x1, y1 = plots.crop_box([L.face_box(lm)], image.shape[1], image.shape[0], 0.2)
+    assert np.array_equal(np.asarray(face.images[0].get_array()), image[..., ::-1][y0:y1, x0:x1])
+    from matplotlib.contour import ContourSet
 
-
-def test_the_app_shows_a_preview_and_its_pictures(photo_session, tmp_path):
-    from heygem_core.tuning.widgets import TuningApp
-
-    session, _ = photo_session
-    app = TuningApp(session.audio, session.video, work_dir=tmp_path / "w", params_dir=tmp_path / "sets",
-                    seconds=0.6)
-    app.auto_start.value = False
-    app.start.value = 0.8
-    preview = app.render()
-    assert (preview.start_frame, preview.frames) == (20, 15)
-    assert app.video.value == preview.path.read_bytes()
-    assert (app.frame.min, app.frame.max, app.frame.value) == (20, 34, 20 + preview.open_frame)
-    pictures = (app.stills, app.sync, app.mel, app.face)
-    assert all(p.value[:4] == b"\x89PNG" for p in pictures)
-    before = app.mel.value
-    app.frame.value = 21 if app.frame.value != 21 else 22      # moving the slider redraws both pictures
-    assert app.mel.value != before and preview.summary() in app.status.value
+    assert sum(isinstance(c, ContourSet) for c in face.collections + face.get_children()) >= 1

@@ -5,10 +5,10 @@ import numpy as np
 import pytest
 import torch
 
-from heygem_core.engines.wav2lip import net as wav2lip_net
-from heygem_core.engines.wav2lip.net import (InferenceGenerator, Wav2LipGenerator, fuse_batchnorm,
-                                             load_generator, native_bf16, onednn_blocks, read_state_dict,
-                                             save_random_checkpoint)
+from heygem_core.engines.wav2lip import fast as fast_path, net as wav2lip_net
+from heygem_core.engines.wav2lip.checkpoint import load_generator, read_state_dict, save_random_checkpoint
+from heygem_core.engines.wav2lip.fast import InferenceGenerator, native_bf16, onednn_blocks
+from heygem_core.engines.wav2lip.net import Wav2LipGenerator, fuse_batchnorm
 from heygem_core.errors import CheckpointError
 
 
@@ -205,10 +205,10 @@ def test_bf16_path_is_kept_only_within_tolerance(wav2lip_checkpoint, generator, 
     assert fast.precision == "bf16" and fast.checked
     assert np.abs(first - reference).max() <= 0.5 + 1e-3
     second = fast(crops, mel).astype(np.float32)
-    assert np.abs(second - reference).max() <= 255 * wav2lip_net.MAX_DEVIATION + 0.5
-    assert np.abs(second - reference).mean() <= 255 * wav2lip_net.MEAN_DEVIATION + 0.5
+    assert np.abs(second - reference).max() <= 255 * fast_path.MAX_DEVIATION + 0.5
+    assert np.abs(second - reference).mean() <= 255 * fast_path.MEAN_DEVIATION + 0.5
 
-    monkeypatch.setattr(wav2lip_net, "MAX_DEVIATION", 0.0)   # a checkpoint that would not tolerate bf16
+    monkeypatch.setattr(fast_path, "MAX_DEVIATION", 0.0)   # a checkpoint that would not tolerate bf16
     strict = InferenceGenerator(load_generator(wav2lip_checkpoint), "cpu", "bf16")
     strict(crops, mel)
     assert (strict.precision, strict.kernels) == ("fp32", "eager")

@@ -24,8 +24,9 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def venv(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("wheel")
+    clean = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_PATH", "VIRTUAL_ENV")}
     subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp / "dist"), str(ROOT)],
-                   check=True, capture_output=True)
+                   check=True, capture_output=True, cwd=tmp, env=clean)
     wheel = next((tmp / "dist").glob("heygem_workbench-*.whl"))
     env_dir = tmp / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(env_dir)], check=True)
@@ -33,11 +34,12 @@ def venv(tmp_path_factory):
     site = Path(subprocess.run([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                check=True, capture_output=True, text=True).stdout.strip())
     (site / "heygem_deps.pth").write_text(sysconfig.get_paths()["purelib"] + "\n")
-    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)], check=True,
-                   capture_output=True)
+    # --ignore-installed: the dependencies' folder holds this project's own editable install
+    subprocess.run([py, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--ignore-installed", str(wheel)],
+                   check=True, capture_output=True, cwd=tmp, env=clean)
     elsewhere = tmp / "elsewhere"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "JUPYTER_PATH", "VIRTUAL_ENV")}
+    env = dict(clean)
     env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     # the dependencies' data files (Voilà's page templates, JupyterLab's assets) live with them
     env["JUPYTER_PATH"] = str(Path(sys.prefix) / "share" / "jupyter")

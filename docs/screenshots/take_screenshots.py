@@ -1,9 +1,10 @@
-"""Screenshots of the three tabs from the real page (1280×900, chromium), with the built-in media.
+"""Screenshots of the tabs from the real page (1280×900 and a 390 px phone, chromium), with the built-in media.
 
     python docs/screenshots/take_screenshots.py [--lang en|zh] [--out docs/screenshots]
 
 Starts `heygem serve` on 127.0.0.1 with a temporary workspace, makes one single result and runs a batch of
-three, and saves single.png (a finished result), batch.png (a batch under way) and history.png.
+three, and saves single.png (a finished result), batch.png (a batch under way), history.png,
+batch_results.png (the finished batch on its tab), queue.png, phone_batch.png and phone_history.png.
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ import cv2
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parents[1]))
+sys.path.insert(0, str(HERE.parents[1] / "tests"))   # the browser harness lives with the tests
 
 APP = ".hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab"
 
@@ -37,7 +39,7 @@ def make_media(folder: Path) -> dict[str, Path]:
 def take(out: Path, lang: str = "en") -> list[Path]:
     from playwright.sync_api import sync_playwright
 
-    from heygem_core.ui.browser import ServerProcess, launch_chromium
+    from browser import ServerProcess, launch_chromium
 
     out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="heygem-shots-") as tmp:
@@ -97,8 +99,42 @@ def take(out: Path, lang: str = "en") -> list[Path]:
                 shown(".hg-history-card .hg-select input").nth(i).check()
             page.wait_for_timeout(800)
             page.screenshot(path=str(out / "history.png"))
+
+            # Batch again: its own results, with the ZIP and "again with a new speech track".
+            page.locator(APP).nth(1).click()
+            shown(".hg-batch-results video").first.wait_for(timeout=30_000)
+            shown(".hg-zip-batch").click()
+            shown(".hg-zip-batch-link a").wait_for(timeout=60_000)
+            page.wait_for_timeout(800)
+            page.evaluate("document.querySelector('.hg-app').scrollIntoView({block: 'start'})")
+            page.screenshot(path=str(out / "batch_results.png"))
+
+            # Queue: a long job running and two waiting.
+            from heygem_core.jobs import Workspace
+
+            store = Workspace(server.root).store
+            jobs = [store.submit(media["speech"], [media["a"], media["b"], media["still"]]),
+                    store.submit(media["speech"], [media["b"]]), store.submit(media["speech"], [media["a"]])]
+            page.locator(APP).nth(3).click()
+            page.wait_for_function("() => document.querySelectorAll('.hg-queue-row').length >= 3",
+                                   timeout=30_000)
+            page.wait_for_timeout(1500)
+            page.screenshot(path=str(out / "queue.png"))
+
+            # A phone: the Batch and History tabs at 390 px.
+            page.set_viewport_size({"width": 390, "height": 844})
+            page.locator(APP).nth(1).click()
+            page.wait_for_timeout(1000)
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(out / "phone_batch.png"))
+            page.locator(APP).nth(2).click()
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(out / "phone_history.png"))
+            for job in jobs:
+                store.cancel(job)
             browser.close()
-    return [out / f"{name}.png" for name in ("single", "batch", "history")]
+    return [out / f"{name}.png" for name in ("single", "batch", "history", "batch_results", "queue",
+                                             "phone_batch", "phone_history")]
 
 
 def main(argv: list[str] | None = None) -> int:

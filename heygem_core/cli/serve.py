@@ -55,8 +55,14 @@ def run(args) -> int:
     # A cluster worker stays for the app's lifetime: one that left when idle would be replaced by the next
     # page's submit with a plain local worker.
     worker = ensure_worker(ws.root, dask=args.dask, idle_exit=None) if args.dask else ensure_worker(ws.root)
-    # Voilà's own log lines go to stderr; this one line on stdout is the address to open.
-    print(f"HeyGem Workbench: {settings.url}", flush=True)
+    # Voilà's own log lines go to stderr; stdout says the address to open (every address of this machine
+    # for a wildcard bind: colleagues' machines may not resolve its host name).
+    from ..ui.lan import page_urls
+
+    urls = page_urls(settings.ip, settings.port, settings.token)
+    print(f"HeyGem Workbench: {urls[0]}", flush=True)
+    for url in urls[1:]:
+        print(f"  also: {url}", flush=True)
     if settings.token and not args.token:
         print("  (a login token was generated for this address: keep the whole URL)", flush=True)
     try:

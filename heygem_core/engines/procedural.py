@@ -52,6 +52,11 @@ class ProceduralEngine:
     def prepare(self, speech: Speech, fps: float, n_frames: int) -> None:
         self.opening, self.spread = mouth_targets(speech, fps, n_frames, self.options)
 
+    def target_opening(self) -> np.ndarray | None:
+        """The inner-lip opening this engine aims at for each output frame (fraction of mouth width), once
+        prepared: what the tuning plots draw beside the opening measured on the result."""
+        return None if self.opening is None else self.opening.copy()
+
     # -- image side
     def synthesize(self, frames, faces, indices):
         # Tiny solves and products: BLAS worker threads only fight the decoder and encoder threads here.

@@ -15,7 +15,8 @@ from ..errors import JobError, WorkerBusy
 from .lock import ensure_worker, worker_pid
 from .logfile import configure_log, log_context
 from .records import HistoryEntry, ItemRecord, JobRecord
-from .store import JobStore, WorkItem
+from .records import WorkItem
+from .store import JobStore
 from .workspace import Workspace
 
 

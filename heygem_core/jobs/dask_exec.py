@@ -28,7 +28,7 @@ from .cluster_file import CLUSTER_FILE, write_cluster_file
 from .lock import worker_pid
 from .logfile import log_context
 from .records import CANCELLED, DONE, FAILED, INTERRUPTED
-from .store import WorkItem
+from .records import WorkItem
 from .worker import Worker
 
 log = logging.getLogger(__name__)

@@ -22,7 +22,7 @@ from pathlib import Path
 from ..errors import Cancelled, HeygemError, ItemError
 from .runner import ItemOutcome, ItemProgress, StopCheck, run_item
 from .shared import job_shared
-from .store import WorkItem
+from .records import WorkItem
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)

@@ -148,3 +148,20 @@ def item_percent(stage: str, done: int, total: int) -> float:
     before = sum(STAGE_WEIGHTS[s] for s in STAGES[:STAGES.index(stage)])
     frac = min(1.0, max(0.0, done / total)) if total else 0.0
     return 100.0 * (before + STAGE_WEIGHTS[stage] * frac)
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """Everything one run of one item needs, as plain values (it can be pickled to another machine)."""
+
+    id: str
+    job_id: str
+    index: int
+    audio: str
+    video: str
+    audio_name: str
+    video_name: str
+    options: dict
+    output: str
+    attempts: int
+    text: str | None = None      # the script of the speech, when the user gave it

@@ -22,7 +22,8 @@ from ..errors import Cancelled
 from ..options import LipSyncOptions
 from .media import write_thumbnail
 from .records import item_percent
-from .store import JobStore, WorkItem
+from .records import WorkItem
+from .store import JobStore
 from .workspace import Workspace
 
 log = logging.getLogger(__name__)

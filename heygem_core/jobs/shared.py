@@ -12,7 +12,7 @@ import threading
 from typing import Callable
 
 from .logfile import log_context
-from .store import WorkItem
+from .records import WorkItem
 from .workspace import Workspace
 
 _held = threading.local()      # per thread: a Dask worker may run items of other jobs on its other threads

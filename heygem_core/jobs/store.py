@@ -14,17 +14,15 @@ import secrets
 import sqlite3
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Iterable
 
-from ..errors import JobError
+from ..errors import JobError, StoreDamaged, StoreReadOnly
 from ..options import LipSyncOptions
-from ..names import free_path, output_stem
-from ..errors import StoreDamaged, StoreReadOnly
-from .storefile import connect, connect_read_only, create_store
-from .records import (CANCELLED, DONE, FAILED, FINISHED, INTERRUPTED, PENDING, QUEUED, RUNNING, HistoryEntry,
-                      ItemRecord, JobRecord, job_status)
+from .records import (DONE, FINISHED, PENDING, QUEUED, RUNNING, HistoryEntry, ItemRecord, JobRecord, job_status)
+from .store_edits import StoreEdits
+from .store_worker import WorkerSide
+from .storefile import _json, connect, connect_read_only, create_store
 
 log = logging.getLogger(__name__)
 
@@ -72,24 +70,6 @@ CREATE INDEX IF NOT EXISTS items_finished ON items(finished);
 _ADDED_COLUMNS = {"jobs": {"text": "TEXT"}, "items": {"host": "TEXT"}}
 
 
-
-@dataclass(frozen=True)
-class WorkItem:
-    """Everything one run of one item needs, as plain values (it can be pickled to another machine)."""
-
-    id: str
-    job_id: str
-    index: int
-    audio: str
-    video: str
-    audio_name: str
-    video_name: str
-    options: dict
-    output: str
-    attempts: int
-    text: str | None = None      # the script of the speech, when the user gave it
-
-
 def _use_wal(con: sqlite3.Connection, patience_s: float = 30.0) -> None:
     """Switch the database to WAL. Two processes opening a new workspace at once can both try; SQLite may
     answer the loser "database is locked" straight away, without waiting on the busy timeout, so retry."""
@@ -107,7 +87,7 @@ def _use_wal(con: sqlite3.Connection, patience_s: float = 30.0) -> None:
             delay = min(0.2, delay * 2)
 
 
-class JobStore:
+class JobStore(StoreEdits, WorkerSide):
     """Jobs and their items in ``path`` (an SQLite database), with paths stored relative to ``root``."""
 
     def __init__(self, path: str | Path, root: str | Path | None = None):
@@ -256,6 +236,21 @@ class JobStore:
                 "ORDER BY j.seq, i.idx LIMIT 1", PENDING).fetchone()
         return self.get_job(row["job_id"]) if row else None
 
+    def find_waiting(self, audio: str | Path, videos: Iterable[str | Path],
+                     options: LipSyncOptions | dict | None = None) -> JobRecord | None:
+        """A job not yet finished with exactly this audio, these videos (in order) and these options."""
+        if isinstance(options, LipSyncOptions):
+            options = options.to_dict()
+        options = json.loads(json.dumps(options if options is not None else LipSyncOptions().to_dict()))
+        videos = [self._rel(v) for v in videos]
+        rows = self._con().execute(
+            "SELECT DISTINCT j.* FROM jobs j JOIN items i ON i.job_id = j.id WHERE j.audio = ? AND i.status IN "
+            "(?, ?, ?) ORDER BY j.seq", (self._rel(audio), RUNNING, *PENDING)).fetchall()
+        for job in self._jobs(rows):
+            if job.options == options and [self._rel(i.video) for i in job.items] == videos:
+                return job
+        return None
+
     def pending_count(self) -> int:
         """Items waiting for the worker."""
         return self._con().execute("SELECT COUNT(*) FROM items WHERE status IN (?, ?)", PENDING).fetchone()[0]
@@ -319,171 +314,6 @@ class JobStore:
             score=_json(r["score"]), result=_json(r["result"]), started=r["started"], finished=r["finished"],
             attempts=r["attempts"], host=r["host"])
 
-    # -- cancelling and deleting --------------------------------------------------------------------------
-    def cancel(self, job_id: str) -> None:
-        """Cancel a job: waiting items at once, the running one within about a second (the worker stops it)."""
-        with self._write() as tx:
-            if not tx.execute("SELECT 1 FROM jobs WHERE id = ?", (job_id,)).fetchone():
-                raise JobError(f"no job {job_id!r}")
-            self._cancel(tx, "job_id = ?", job_id)
-        log.info("job %s: cancel requested", job_id)
-
-    def cancel_item(self, item_id: str) -> None:
-        with self._write() as tx:
-            if not tx.execute("SELECT 1 FROM items WHERE id = ?", (item_id,)).fetchone():
-                raise JobError(f"no item {item_id!r}")
-            self._cancel(tx, "id = ?", item_id)
-
-    @staticmethod
-    def _cancel(tx, where: str, key: str) -> None:
-        tx.execute(f"UPDATE items SET status = ?, finished = ?, eta_s = NULL, error = NULL "
-                   f"WHERE {where} AND status IN (?, ?)", (CANCELLED, time.time(), key, *PENDING))
-        tx.execute(f"UPDATE items SET stop = 1 WHERE {where} AND status = ?", (key, RUNNING))
-
-    def delete_entry(self, item_id: str) -> None:
-        """Remove a finished item: its output, its thumbnail and its record (and the job once it is empty)."""
-        with self._write() as tx:
-            row = tx.execute("SELECT * FROM items WHERE id = ?", (item_id,)).fetchone()
-            if row is None:
-                raise JobError(f"no item {item_id!r}")
-            if row["status"] not in FINISHED:
-                raise JobError(f"item {item_id} is {row['status']}; cancel it first")
-            tx.execute("DELETE FROM items WHERE id = ?", (item_id,))
-            if not tx.execute("SELECT 1 FROM items WHERE job_id = ?", (row["job_id"],)).fetchone():
-                tx.execute("DELETE FROM jobs WHERE id = ?", (row["job_id"],))
-        # Files go after the record: a crash in between leaves a stray file, never an entry without its file.
-        _unlink(self._abs(row["output"]))
-        _unlink(self._abs(row["thumbnail"]))
-        log.info("item %s deleted", item_id)
-
-    def delete_job(self, job_id: str) -> None:
-        """Remove every finished item of a job (see ``delete_entry``)."""
-        job = self.get_job(job_id)
-        if job is None:
-            raise JobError(f"no job {job_id!r}")
-        for item in job.items:
-            self.delete_entry(item.id)
-
-    def export_zip(self, out_path: str | Path, item_ids: Iterable[str] | None = None) -> Path:
-        """Write the outputs of ``item_ids`` (default: the whole history) into a ZIP file, streamed to disk."""
-        from .export import export_zip
-
-        entries = self.history()
-        if item_ids is not None:
-            wanted = list(dict.fromkeys(item_ids))
-            by_id = {e.item_id: e for e in entries}
-            missing = [i for i in wanted if i not in by_id]
-            if missing:
-                raise JobError(f"no finished output {missing[0]!r}")
-            entries = [by_id[i] for i in wanted]
-        return export_zip(out_path, entries)
-
-    def adopt_output(self, output: str | Path, *, thumbnail: str | Path | None = None,
-                     duration: float | None = None) -> str:
-        """Record a finished video found on disk with no record (`heygem doctor`): a job of one done item.
-        Face and speech are read off its name (``<video>__<audio>.mp4``); its options are unknown (``{}``)."""
-        output = Path(output)
-        video, sep, audio = output.stem.partition("__")
-        now = time.time()
-        with self._write() as tx:
-            job_id = self._new_id(tx)
-            tx.execute("INSERT INTO jobs (id, created, audio, audio_name, options) VALUES (?, ?, ?, ?, ?)",
-                       (job_id, now, "", audio if sep else "(unknown)", "{}"))
-            tx.execute("INSERT INTO items (id, job_id, idx, video, video_name, status, output, thumbnail, "
-                       "duration, percent, started, finished, attempts) "
-                       "VALUES (?, ?, 0, '', ?, ?, ?, ?, ?, 100, ?, ?, 1)",
-                       (f"{job_id}-1", job_id, video, DONE, self._rel(output), self._rel(thumbnail), duration,
-                        output.stat().st_mtime, output.stat().st_mtime))
-        log.info("recorded %s again as item %s-1", output.name, job_id)
-        return job_id
-
-    # -- the worker's side --------------------------------------------------------------------------------
-    def recover(self, give_up_after: int | None = None) -> list[str]:
-        """After a worker died: its running items become ``interrupted`` (or ``cancelled`` if asked to stop;
-        ``failed`` once they have been started ``give_up_after`` times: an item that takes the worker down
-        with it must not block the queue forever). Returns the items that run again."""
-        now = time.time()
-        with self._write() as tx:
-            rows = tx.execute("SELECT id, stop, attempts FROM items WHERE status = ?", (RUNNING,)).fetchall()
-            again = []
-            for r in rows:
-                if r["stop"]:
-                    tx.execute("UPDATE items SET status = ?, finished = ?, eta_s = NULL WHERE id = ?",
-                               (CANCELLED, now, r["id"]))
-                elif give_up_after is not None and r["attempts"] >= give_up_after:
-                    tx.execute("UPDATE items SET status = ?, finished = ?, eta_s = NULL, error = ? WHERE id = ?",
-                               (FAILED, now, f"the worker stopped while this item ran, {r['attempts']} times; "
-                                             "the queue went on without it", r["id"]))
-                else:
-                    again.append(r["id"])
-                    tx.execute("UPDATE items SET status = ?, eta_s = NULL, "
-                               "error = 'the worker stopped while this item ran; it runs again' WHERE id = ?",
-                               (INTERRUPTED, r["id"]))
-        return again
-
-    def claim_next(self) -> WorkItem | None:
-        """Mark the next waiting item running and return it (interrupted items first, then job order)."""
-        with self._write() as tx:
-            r = tx.execute(
-                "SELECT i.*, j.audio, j.audio_name, j.options, j.text FROM items i JOIN jobs j ON j.id = i.job_id "
-                "WHERE i.status IN (?, ?) ORDER BY i.status = ? DESC, j.seq, i.idx LIMIT 1",
-                (*PENDING, INTERRUPTED)).fetchone()
-            if r is None:
-                return None
-            output = r["output"] or self._rel(self._claim_output(tx, r["video_name"], r["audio_name"]))
-            tx.execute("UPDATE items SET status = ?, started = ?, finished = NULL, stage = NULL, done = 0, "
-                       "total = 0, percent = 0, eta_s = NULL, error = NULL, output = ?, "
-                       "attempts = attempts + 1, stop = 0, host = NULL WHERE id = ?", (RUNNING, time.time(), output, r["id"]))
-        return WorkItem(id=r["id"], job_id=r["job_id"], index=r["idx"], audio=self._abs(r["audio"]),
-                        video=self._abs(r["video"]), audio_name=r["audio_name"], video_name=r["video_name"],
-                        options=json.loads(r["options"]), output=self._abs(output), attempts=r["attempts"] + 1,
-                        text=r["text"])
-
-    def _claim_output(self, tx, video_name: str, audio_name: str) -> Path:
-        """``outputs/<video>__<audio>.mp4``, with ``-2``, ``-3``… when that name is taken on disk or by a record."""
-        return free_path(self.root / "outputs", output_stem(video_name, audio_name), taken=lambda path: bool(
-            tx.execute("SELECT 1 FROM items WHERE output = ?", (self._rel(path),)).fetchone()))
-
-    def set_progress(self, item_id: str, stage: str, done: int, total: int, percent: float,
-                     eta_s: float | None) -> None:
-        with self._write() as tx:
-            tx.execute("UPDATE items SET stage = ?, done = ?, total = ?, percent = ?, eta_s = ? "
-                       "WHERE id = ? AND status = ?", (stage, done, total, percent, eta_s, item_id, RUNNING))
-
-    def set_host(self, item_id: str, host: str) -> None:
-        """Record the machine (and cluster worker) that runs the item."""
-        with self._write() as tx:
-            tx.execute("UPDATE items SET host = ? WHERE id = ? AND status = ?", (host, item_id, RUNNING))
-
-    def data_version(self) -> int:
-        """Changes whenever another connection commits: a cheap "is there news?" check for polling."""
-        return self._con().execute("PRAGMA data_version").fetchone()[0]
-
-    def stop_requested(self, item_id: str) -> bool:
-        row = self._con().execute("SELECT stop, status FROM items WHERE id = ?", (item_id,)).fetchone()
-        return row is None or bool(row["stop"]) or row["status"] != RUNNING
-
-    def finish_item(self, item_id: str, status: str, *, error: str | None = None,
-                    result: dict[str, Any] | None = None, thumbnail: str | Path | None = None,
-                    score: dict | None = None) -> None:
-        """Record the end of a run: ``done`` with its result, or ``failed`` / ``cancelled`` / ``interrupted``."""
-        result = result or {}
-        now = time.time()
-        with self._write() as tx:
-            if status == DONE:
-                tx.execute("UPDATE items SET status = ?, finished = ?, percent = 100, eta_s = 0, error = NULL, "
-                           "duration = ?, engine = ?, score = ?, result = ?, thumbnail = ? WHERE id = ?",
-                           (DONE, now, result.get("duration"), result.get("engine"), _dump(score),
-                            _dump(result), self._rel(thumbnail), item_id))
-            elif status == INTERRUPTED:
-                tx.execute("UPDATE items SET status = ?, eta_s = NULL, error = ? WHERE id = ?",
-                           (INTERRUPTED, error, item_id))
-            elif status in (FAILED, CANCELLED):
-                tx.execute("UPDATE items SET status = ?, finished = ?, eta_s = NULL, error = ? WHERE id = ?",
-                           (status, now, error, item_id))
-            else:
-                raise ValueError(f"cannot finish an item as {status!r}")
-
 
 class _Transaction:
     """``with`` block around BEGIN IMMEDIATE … COMMIT (ROLLBACK on error)."""
@@ -514,21 +344,3 @@ class _Transaction:
 
 def _like_prefix(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-
-
-def _json(text: str | None):
-    return json.loads(text) if text else None
-
-
-def _dump(value) -> str | None:
-    return json.dumps(value, default=str) if value is not None else None
-
-
-def _unlink(path: str | None) -> None:
-    if path:
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            pass
-        except OSError as exc:
-            log.warning("could not remove %s: %s", path, exc)

@@ -7,6 +7,7 @@ that name the file and say what to do.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sqlite3
@@ -104,3 +105,23 @@ def create_store(path: Path, schema: str, version: int) -> None:
     finally:
         for leftover in (tmp, Path(f"{tmp}-wal"), Path(f"{tmp}-shm")):
             leftover.unlink(missing_ok=True)
+
+
+# -- values in and out of rows -------------------------------------------------------------------------
+
+def _json(text: str | None):
+    return json.loads(text) if text else None
+
+
+def _dump(value) -> str | None:
+    return json.dumps(value, default=str) if value is not None else None
+
+
+def _unlink(path: str | None) -> None:
+    if path:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+        except OSError as exc:
+            log.warning("could not remove %s: %s", path, exc)

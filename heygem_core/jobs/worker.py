@@ -33,7 +33,7 @@ from .memory import MemoryKeeper
 from .records import CANCELLED, DONE, FAILED, INTERRUPTED
 from .runner import ItemProgress, StopCheck, run_item
 from .shared import job_shared, run_logged
-from .store import WorkItem
+from .records import WorkItem
 from .workspace import Workspace
 
 log = logging.getLogger("heygem_core.jobs.worker")  # also when run as __main__

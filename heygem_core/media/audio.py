@@ -10,6 +10,7 @@ containers. Lossy codecs pad their last block; the padding is cut so the array i
 from __future__ import annotations
 
 import logging
+import wave
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -72,6 +73,21 @@ class Audio:
     def __repr__(self) -> str:
         return (f"Audio({self.duration:.3f} s, {self.sample_rate} Hz, {self.channels} ch, "
                 f"path={str(self.path) if self.path else None!r})")
+
+
+def write_wav(path: str | Path, samples: np.ndarray, sample_rate: int = 16_000) -> Path:
+    """A 16-bit PCM WAV of float samples in [-1, 1], shape (n,) or (channels, n); zero samples allowed.
+
+    The standard library's writer, so a file of any length (even empty) can be written, which no encoder
+    will do; samples are rounded to the nearest step and clipped to the 16-bit range."""
+    data = np.atleast_2d(np.asarray(samples, np.float32))
+    pcm = (np.clip(data.T, -1.0, 1.0) * 32767.0).round().astype("<i2")
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(data.shape[0])
+        w.setsampwidth(2)
+        w.setframerate(int(sample_rate))
+        w.writeframes(pcm.tobytes())
+    return Path(path)
 
 
 def load_audio(path: str | Path, sample_rate: int | None = 16000, mono: bool = True) -> Audio:

@@ -18,7 +18,7 @@ import numpy as np
 from .cues import Cues, signal_cues
 from .recognise import AlignmentFailed, Phone, align, known_words, phone_loop
 from .script import script_words
-from .visemes import BILABIALS, NASALS, STOPS, VOWELS, Viseme, phone_shapes
+from .visemes import BILABIALS, VOWELS, Viseme, phone_shapes
 
 log = logging.getLogger("heygem_core.phonetic")
 

@@ -1,1 +1,2 @@
-"""Tuning: a quick preview with the current options, the pictures that explain it, and parameter sets."""
+"""Tuning: previews of any moment with any options (``session``), parameter sets (``params``) and the
+notebook's interface (``app``); the pictures are drawn by ``heygem_core.plots``."""

@@ -22,9 +22,12 @@ from .cluster import cluster_html
 from .history import HistoryGallery
 from .i18n import LANGS, normalise_lang, tr
 from .inputs import MultiPicker, SinglePicker
+from .memory import PageMemory, page_state, restore_page
 from .options_panel import OptionsPanel
 from ..jobs.records import DONE, FINISHED, QUEUED, RUNNING
 from .progress import ProgressPanel, job_view
+from .queue_panel import QueuePanel
+from .results import JobResults
 from .server import DEFAULT_MAX_UPLOAD_MB, ENV_LANG, ENV_MAX_UPLOAD, ENV_ROOT, file_url
 from .style import CSS
 
@@ -48,6 +51,9 @@ class Dashboard:
         self.limit_bytes = int(max_upload_mb * 1024 * 1024)
         self.followed_job: str | None = None     # the last job this page queued or saw running
         self.single_job: str | None = None
+        self.batch_job: str | None = None
+        self._confirm: tuple | None = None        # (what, until): an identical job is queued; asked once
+        self._cancel_armed_until = 0.0
         self._shown_job: str | None = None
         self._finished_seen: tuple | None = None   # (job id, items finished) last shown
         self._stop = threading.Event()
@@ -80,15 +86,17 @@ class Dashboard:
         self.batch_audio = SinglePicker(self.ws, "audio", limit_bytes=limit, lang=self.lang, title_key="audio",
                                         upload_key="upload_audio")
         self.batch_videos = MultiPicker(self.ws, "video", limit_bytes=limit, lang=self.lang,
-                                        title_key="videos", upload_key="upload_videos")
+                                        title_key="videos", upload_key="upload_videos", url_for=self.url_for)
         self.batch_button = w.Button(button_style="primary", icon="play")
         self.batch_button.add_class("hg-go")
         self.batch_button.add_class("hg-start-batch")
         self.batch_button.on_click(lambda _: self.submit_batch())
         self.batch_message = w.HTML()
         self.batch_message.add_class("hg-action-message")
+        self.batch_results = JobResults(self.ws, self.url_for, on_again=self.again_with_new_speech)
         # History
         self.history = HistoryGallery(self.ws, self.url_for, self.lang)
+        self.queue = QueuePanel(self.ws, self.lang, on_change=self.refresh)
 
         self.options_title = w.HTML()
         self.options_title.add_class("hg-section-title")
@@ -105,8 +113,9 @@ class Dashboard:
         batch = self._columns(
             [_card(self.batch_audio.widget), _card(self.batch_videos.widget), options_card,
              _actions(self.batch_button, self.batch_message)],
-            [self.progress.widget, self.cluster_info])
-        self.tabs = w.Tab(children=[single, batch, self.history.widget])
+            [self.progress.widget, self.cluster_info, self.batch_results.widget])
+        self.batch_tab = batch
+        self.tabs = w.Tab(children=[single, batch, self.history.widget, self.queue.widget])
         self.tabs.add_class("hg-tabs")
         self.tabs.observe(self._tab_changed, "selected_index")
 
@@ -118,7 +127,8 @@ class Dashboard:
         self.lang_switch.observe(lambda ch: self.set_lang(ch["new"]), "value")
         header = w.HBox([self.brand, self.lang_switch])
         header.add_class("hg-header")
-        self.widget = w.VBox([w.HTML(CSS), header, self.tabs])
+        self.memory = PageMemory(self.restore)
+        self.widget = w.VBox([w.HTML(CSS), header, self.tabs, self.memory.widget])
         self.widget.add_class("hg-app")
 
         self.set_lang(self.lang)       # also shows the current job and the history
@@ -145,7 +155,8 @@ class Dashboard:
         if self.lang_switch.value != lang:
             self.lang_switch.value = lang
         self.brand.value = f"<h1>{html.escape(tr('title', lang))}</h1><p>{html.escape(tr('subtitle', lang))}</p>"
-        self.tabs.titles = (tr("tab_single", lang), tr("tab_batch", lang), tr("tab_history", lang))
+        self.tabs.titles = (tr("tab_single", lang), tr("tab_batch", lang), tr("tab_history", lang),
+                            tr("tab_queue", lang))
         self.options_title.value = tr("options", lang)
         self.options.set_lang(lang)
         for picker in (self.single_audio, self.single_video, self.batch_audio, self.batch_videos):
@@ -154,6 +165,7 @@ class Dashboard:
         self.batch_button.description = tr("start_batch", lang)
         self.result_title.value = tr("result", lang)
         self.history.set_lang(lang)
+        self.queue.set_lang(lang)
         self._render_result()
         self.refresh()
 
@@ -174,7 +186,7 @@ class Dashboard:
             return self._say(self.single_message, tr("need_audio", self.lang), error=True)
         if video is None:
             return self._say(self.single_message, tr("need_video", self.lang), error=True)
-        job_id = self._submit(audio, [video], self.single_message)
+        job_id = self._submit(audio, [video], self.single_message, self.generate_button)
         if job_id:
             self.single_job = job_id
             self._render_result()
@@ -188,13 +200,39 @@ class Dashboard:
             return self._say(self.batch_message, tr("need_audio", self.lang), error=True)
         if not videos:
             return self._say(self.batch_message, tr("need_videos", self.lang), error=True)
-        return self._submit(audio, videos, self.batch_message)
+        job_id = self._submit(audio, videos, self.batch_message, self.batch_button)
+        if job_id:
+            self.batch_job = job_id
+            self.batch_results.show(None, self.lang)
+        return job_id
 
-    def _submit(self, audio: Path, videos: list[Path], message: w.HTML) -> str | None:
+    def _submit(self, audio: Path, videos: list[Path], message: w.HTML, button: w.Button) -> str | None:
+        """Queue a job; the button stays disabled meanwhile (a second click cannot queue it twice)."""
+        if button.disabled:
+            return None
+        button.disabled = True
+        try:
+            return self._queue(audio, videos, message)
+        finally:
+            button.disabled = False
+
+    def _queue(self, audio: Path, videos: list[Path], message: w.HTML) -> str | None:
         try:
             options = self.options.options()
         except OptionsError as exc:
             return self._say(message, tr("bad_option", self.lang, msg=str(exc)), error=True)
+        what = (str(audio), tuple(map(str, videos)), repr(sorted(options.to_dict().items())))
+        try:
+            twin = self.ws.store.find_waiting(audio, videos, options)
+        except Exception:
+            log.exception("looking for an identical queued job failed")
+            twin = None
+        asked = self._confirm is not None and self._confirm[0] == what and time.monotonic() < self._confirm[1]
+        if twin is not None and not asked:      # ask once; the same click again within a minute goes ahead
+            self._confirm = (what, time.monotonic() + 60)
+            done = sum(i.status in FINISHED for i in twin.items)
+            return self._say(message, tr("already_queued", self.lang, done=done, n=len(twin.items)), error=True)
+        self._confirm = None
         try:
             job_id = self.ws.store.submit(audio, videos, options)
         except InputError as exc:       # name the file as the person knows it, not its workspace path
@@ -207,7 +245,7 @@ class Dashboard:
             return self._say(message, tr("submit_failed", self.lang, msg=str(exc) or type(exc).__name__),
                              error=True)
         self.followed_job = job_id
-        self._say(message, tr("queued", self.lang, n=len(videos)))
+        self._say(message, tr("queued", self.lang, n=len(videos)), scroll=True)
         self._ensure_worker()
         self.refresh()
         return job_id
@@ -222,6 +260,16 @@ class Dashboard:
             log.exception("could not start the worker")
 
     def cancel(self) -> None:
+        """Cancel the job on show; a job with more than one video waiting or running asks first."""
+        if not self._shown_job:
+            return
+        job = self.ws.store.get_job(self._shown_job)
+        left = sum(i.status not in FINISHED for i in job.items) if job else 0
+        if left > 1 and time.monotonic() > self._cancel_armed_until:
+            self._cancel_armed_until = time.monotonic() + 6
+            self._label_cancel()
+            return
+        self._cancel_armed_until = 0.0
         if self._shown_job:
             try:
                 self.ws.store.cancel(self._shown_job)
@@ -229,10 +277,30 @@ class Dashboard:
                 log.warning("cancel %s: %s", self._shown_job, exc)
             self.refresh()
 
+    def _label_cancel(self) -> None:
+        button = self.progress.cancel_button
+        if time.monotonic() < self._cancel_armed_until:
+            job = self.ws.store.get_job(self._shown_job) if self._shown_job else None
+            left = sum(i.status not in FINISHED for i in job.items) if job else 0
+            text, style = tr("confirm_cancel", self.lang, n=left), "danger"
+        else:
+            text, style = tr("cancel", self.lang), ""
+        if button.description != text:
+            button.description, button.button_style = text, style
+
+    def again_with_new_speech(self, job) -> None:
+        """The same presenters as ``job``, ready for another speech track (the Batch tab, audio cleared)."""
+        videos = [Path(i.video) for i in job.items]
+        self.batch_videos.set_paths(videos)
+        self.batch_audio.choose(None)
+        self.tabs.selected_index = 1
+        self._say(self.batch_message, tr("again_ready", self.lang, n=len(self.batch_videos.paths)))
+
     @staticmethod
-    def _say(widget: w.HTML, text: str, *, error: bool = False) -> None:
+    def _say(widget: w.HTML, text: str, *, error: bool = False, scroll: bool = False) -> None:
         cls = "hg-error" if error else "hg-note"
-        widget.value = f'<div class="{cls}">{html.escape(text)}</div>' if text else ""
+        mark = ' data-scroll="progress"' if scroll else ""
+        widget.value = f'<div class="{cls}"{mark}>{html.escape(text)}</div>' if text else ""
         return None
 
     # -- refreshing ---------------------------------------------------------------------------------------
@@ -256,6 +324,10 @@ class Dashboard:
         view = job_view(job)
         self.progress.show(view, self.lang, more)
         self.cluster_info.value = cluster_html(job, read_cluster_file(self.ws.root), self.lang)
+        self._label_cancel()
+        if self.batch_job:
+            self.batch_results.show(job if job is not None and job.id == self.batch_job
+                                    else store.get_job(self.batch_job), self.lang)
         finished = sum(1 for i in job.items if i.status in FINISHED) if job else 0
         key = (job.id if job else None, finished)
         if key != self._finished_seen:       # an item just finished: show it in History without waiting
@@ -280,16 +352,29 @@ class Dashboard:
         self.result.value = value
         self.result_box.layout.display = ""
 
+    # -- remembered per browser (memory.py) ---------------------------------------------------------------
+    def page_state(self) -> dict:
+        return page_state(self)
+
+    def restore(self, state: dict) -> None:
+        restore_page(self, state)
+
     def _tab_changed(self, change) -> None:
         if change["new"] == 2:
             self.history.refresh()
+        elif change["new"] == 3:
+            self.queue.refresh()
 
     def poll_once(self) -> None:
         """One poller step: progress always, history and upload lists now and then."""
         self._tick += 1
         self.refresh()
+        self.memory.heartbeat()
+        self.memory.save(self.page_state())
         if self._tick % HISTORY_EVERY == 0:
             self.history.refresh()
+            if self.tabs.selected_index == 3:
+                self.queue.refresh()
         if self._tick % UPLOADS_EVERY == 0:
             for picker in (self.single_audio, self.single_video, self.batch_audio, self.batch_videos):
                 picker.refresh()

@@ -25,12 +25,14 @@ UrlFor = Callable[[str | None, str], str | None]
 
 
 def describe(entry, lang: str) -> tuple[str, str, str]:
-    """(title, audio line, details line) of a history entry: the video's name; the speech it says; the date,
-    length and sync score."""
+    """(title, audio line, details line) of a history entry: the output file's name (two runs of the same
+    video and speech differ there); the speech it says; the date, length and sync score."""
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created)) if entry.created else "—"
     r = (entry.score or {}).get("r")
     sync = tr("score", lang, r=f"{r:.2f}") if isinstance(r, (int, float)) else tr("no_score", lang)
-    return entry.video_name, f"♪ {entry.audio_name}", " · ".join([when, format_duration(entry.duration), sync])
+    title = Path(entry.output).name if entry.output else entry.video_name
+    return (title, f"♪ {entry.audio_name}",
+            " · ".join([when, format_duration(entry.duration), sync]))
 
 
 def score_class(score: dict | None) -> str:

@@ -12,6 +12,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "tab_single": ("单个处理", "Single"),
     "tab_batch": ("批量处理", "Batch"),
     "tab_history": ("历史记录", "History"),
+    "tab_queue": ("队列", "Queue"),
+    "queue_title": ("等待中的任务", "Jobs waiting"),
+    "queue_empty": ("队列是空的：没有正在处理或等待的任务。", "The queue is empty: nothing is running or waiting."),
+    "failed_title": ("最近失败的视频", "Recent failures"),
+    "n_videos": ("{n} 个视频", "{n} video(s)"),
+    "move_up": ("上移", "Move up"),
+    "stop_job": ("停止", "Stop"),
+    "retry": ("重试", "Try again"),
+    "why": ("技术细节", "Technical details"),
     # inputs
     "audio": ("语音", "Speech audio"),
     "video": ("人物视频", "Face video"),
@@ -20,13 +29,18 @@ TEXT: dict[str, tuple[str, str]] = {
     "upload_video": ("上传视频", "Upload video"),
     "upload_videos": ("上传视频（可多选）", "Upload videos"),
     "pick_previous": ("或选择已上传的：", "or pick an earlier one:"),
-    "add_previous": ("添加已上传的：", "add an earlier one:"),
-    "add": ("添加", "Add"),
+    "add_previous": ("勾选已上传的视频（可多选）：", "Tick earlier uploads (several at once):"),
+    "search_uploads": ("按文件名搜索 …", "Search by name …"),
+    "tick_shown": ("全选", "Tick all shown"),
+    "untick_all": ("全不选", "Untick all"),
+    "no_uploads_yet": ("还没有已上传的视频。", "No earlier uploads yet."),
+    "no_match": ("没有名称匹配的文件。", "No file name matches."),
     "nothing_chosen": ("— 未选择 —", "— none —"),
     "no_videos": ("还没有选择视频：上传，或从已上传的文件中添加。",
                   "No videos yet: upload some, or add previous uploads."),
     "remove": ("移除", "Remove"),
-    "limit": ("支持 {exts}；每个文件不超过 {limit}", "{exts}; up to {limit} per file"),
+    "limit": ("支持 {exts}；每个文件不超过 {limit}；也可把文件拖到这里",
+              "{exts}; up to {limit} per file; or drop files here"),
     "checking": ("正在检查 {name} …", "Checking {name} …"),
     "upload_ok": ("✓ {name}（{size}）已就绪", "✓ {name} ({size}) is ready"),
     "bad_type": ("{name}：不支持的文件类型 {ext}。请使用 {exts}", "{name}: unsupported file type {ext}. Use {exts}"),
@@ -34,6 +48,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "too_much": ("一次选择的文件太多（{n} 个，共 {size}），一次最多发送 {cap}：请分几次上传。",
                  "Too much at once ({n} files, {size}); up to {cap} can be sent together: upload them in smaller groups."),
     "empty_file": ("{name}：文件是空的", "{name}: the file is empty"),
+    "unreadable_audio": ("{name}：无法作为语音使用，读不出其中的声音。", "{name}: cannot be used: no speech could be read from it."),
+    "unreadable_video": ("{name}：无法作为人物视频使用，读不出其中的画面。", "{name}: cannot be used: no picture could be read from it."),
     "unreadable": ("{name}：无法读取（{reason}）", "{name}: cannot be used ({reason})"),
     # actions
     "generate": ("开始生成", "Generate"),
@@ -44,6 +60,15 @@ TEXT: dict[str, tuple[str, str]] = {
     "need_videos": ("请至少选择一个人物视频。", "Choose at least one face video."),
     "busy_checking": ("文件还在检查中，请稍候。", "Files are still being checked; one moment."),
     "queued": ("已加入队列：{n} 个视频。", "Queued: {n} video(s)."),
+    "already_queued": ("同样的任务（相同的语音、视频和参数）已在队列中（已完成 {done} / {n}）。再点一次可再排一次。",
+                       "The same job (same speech, videos and options) is already queued ({done} of {n} done). "
+                       "Click again to queue it once more."),
+    "confirm_cancel": ("确认取消剩余 {n} 个？", "Cancel {n} left? Click again"),
+    "batch_results": ("本批结果：{ok} / {n} 个完成", "This batch: {ok} of {n} ready"),
+    "zip_batch": ("打包下载本批", "ZIP this batch"),
+    "again_new_speech": ("换一段语音再做一次", "Again with a new speech track"),
+    "again_ready": ("已选好同样的 {n} 个人物视频：请上传或选择新的语音，然后开始。",
+                    "The same {n} face video(s) are chosen: upload or pick the new speech, then Start."),
     "bad_option": ("参数有误：{msg}", "Option problem: {msg}"),
     "submit_failed": ("无法加入队列：{msg}", "Could not queue the job: {msg}"),
     # options
@@ -97,8 +122,21 @@ TEXT: dict[str, tuple[str, str]] = {
     "deleted": ("已删除 {n} 项。", "Deleted {n}."),
     "score": ("口型同步 {r}", "sync {r}"),
     "no_score": ("无同步评分", "no sync score"),
-    "score_help": ("口型与语音响度的吻合程度（皮尔逊相关系数，1 为完全一致）",
-                   "How closely the mouth follows the loudness of the speech (Pearson r; 1 is perfect)"),
+    "score_help": ("口型同步：嘴的开合与语音的吻合程度（1 为完全一致，低于 0.25 为较弱）",
+                   "Lip sync: how closely the mouth follows the speech (1 = perfect, under 0.25 = weak)"),
+    "connection_lost": ("与服务器的连接已断开，正在等待重新连接 …",
+                        "The connection to the server was lost; waiting for it to come back …"),
+    "connection_reload": ("重新载入", "Reload"),
+    "connection_back": ("服务器已恢复，正在重新载入 …", "The server is back; reloading …"),
+    "login_subtitle": ("这台电脑上的数字人工作台需要访问令牌。", "This workbench asks for its access token."),
+    "login_token": ("访问令牌", "Access token"),
+    "login_submit": ("进入", "Open the workbench"),
+    "login_wrong": ("令牌不对，请再检查一遍。", "That token is not right; please check it."),
+    "login_help": ("令牌是启动本应用的人收到的地址中 <code>?token=</code> 后面的部分"
+                   "（运行 <code>heygem serve</code> 的窗口里会显示）。请向他索取完整地址，或只要令牌。",
+                   "The token is the part after <code>?token=</code> in the address shown where the app was "
+                   "started (the window running <code>heygem serve</code>). Ask the person who runs it for the "
+                   "whole address, or just the token."),
     "error_generic": ("出了点问题：{msg}", "Something went wrong: {msg}"),
 }
 
@@ -138,6 +176,32 @@ OPTION_ZH: dict[str, tuple[str, str]] = {
     "preset": ("编码速度", "H.264 编码速度预设。"),
     "audio_bitrate": ("音频码率", "AAC 音频码率（比特/秒）。"),
 }
+
+
+# Choices of option menus, as people read them; the technical name stays in brackets where it is what
+# experts know (the H.264 presets).
+OPTION_VALUES: dict[tuple[str, str], tuple[str, str]] = {
+    ("engine", "procedural"): ("内置（无需模型文件）", "Built-in (no model file needed)"),
+    ("engine", "wav2lip"): ("Wav2Lip（需要权重文件）", "Wav2Lip (needs its weights file)"),
+    ("device", "auto"): ("自动", "Automatic"),
+    ("device", "cpu"): ("CPU", "CPU"),
+    ("device", "cuda"): ("GPU（CUDA）", "GPU (CUDA)"),
+    ("loop_mode", "pingpong"): ("来回播放", "Back and forth"),
+    ("loop_mode", "loop"): ("从头循环", "Loop from the start"),
+    ("preset", "ultrafast"): ("最快，文件最大（ultrafast）", "Fastest, largest file (ultrafast)"),
+    ("preset", "superfast"): ("很快（superfast）", "Very fast (superfast)"),
+    ("preset", "veryfast"): ("快（veryfast）", "Fast (veryfast)"),
+    ("preset", "faster"): ("较快（faster）", "Quicker (faster)"),
+    ("preset", "fast"): ("适中偏快（fast）", "Balanced, quicker (fast)"),
+    ("preset", "medium"): ("适中（medium）", "Balanced (medium)"),
+    ("preset", "slow"): ("慢，文件最小（slow）", "Slow, smallest file (slow)"),
+}
+
+
+def option_value_label(name: str, value, lang: str) -> str:
+    """A menu choice of option ``name`` for people; a choice this table does not know is shown as it is."""
+    pair = OPTION_VALUES.get((name, str(value)))
+    return (pair[0] if lang == "zh" else pair[1]) if pair else str(value)
 
 
 def tr(key: str, lang: str, **values) -> str:

@@ -15,6 +15,7 @@ from typing import Callable
 import ipywidgets as w
 
 from .i18n import format_size, tr
+from .library import UploadLibrary, short_name
 from .uploads import list_uploads, short_exts, supported_exts, validate_upload
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,7 @@ class UploadBox:
                     lines.append(("ok", tr("upload_ok", lang, name=name, size=format_size(len(data)))))
                     self.on_ready(path)
                 else:
-                    lines.append(("error", problem))
+                    lines.append(("error", problem))     # a Problem keeps its technical reason apart
             except Exception as exc:  # never a traceback in the page; the log has it
                 log.exception("upload %s failed", name)
                 lines.append(("error", tr("error_generic", lang, msg=str(exc) or type(exc).__name__)))
@@ -94,8 +95,16 @@ class UploadBox:
 
     def _show(self, lines: list[tuple[str, str]]) -> None:
         cls = {"ok": "hg-ok", "error": "hg-error"}
-        self.status.value = "".join(f'<div class="{cls.get(kind, "hg-muted")}">{html.escape(text)}</div>'
-                                    for kind, text in lines)
+        out = []
+        for kind, text in lines:
+            detail = getattr(text, "detail", None)
+            if detail:     # plain words first; the technical reason folded away under them
+                out.append(f'<div class="{cls.get(kind, "hg-muted")}">{html.escape(text.short)}'
+                           f'<details class="hg-why"><summary>{html.escape(tr("why", self.lang))}</summary>'
+                           f'{html.escape(detail)}</details></div>')
+            else:
+                out.append(f'<div class="{cls.get(kind, "hg-muted")}">{html.escape(text)}</div>')
+        self.status.value = "".join(out)
 
     def wait(self, timeout: float = 30.0) -> None:
         """Wait for the checks under way (used by tests and scripts)."""
@@ -103,11 +112,17 @@ class UploadBox:
             t.join(timeout)
 
 
-def _choice_label(path: Path) -> str:
+def _size(path: Path) -> str:
     try:
-        return f"{path.name}  ({format_size(path.stat().st_size)})"
+        return format_size(path.stat().st_size)
     except OSError:
-        return path.name
+        return ""
+
+
+def _choice_label(path: Path) -> str:
+    """A dropdown entry: a long name cut in the middle with "…" (a closed list cannot show it whole)."""
+    size = _size(path)
+    return f"{short_name(path.name)}  ({size})" if size else short_name(path.name)
 
 
 class SinglePicker:
@@ -159,6 +174,14 @@ class SinglePicker:
         self.choice.options = options
         self.choice.value = value
 
+    def choose(self, path: Path | None) -> None:
+        """Choose ``path`` (an upload of this kind), or nothing."""
+        files = list_uploads(self.ws.uploads, self.kind)
+        if path is None:
+            self.choice.value = ""
+        elif path in files:
+            self._set_options(files, select=path)
+
     def _ready(self, path: Path) -> None:
         files = list_uploads(self.ws.uploads, self.kind)
         if path not in files:
@@ -167,9 +190,10 @@ class SinglePicker:
 
 
 class MultiPicker:
-    """Several videos: uploads go straight into the chosen list; earlier uploads can be added to it."""
+    """Several videos: uploads go straight onto the chosen list; earlier uploads are ticked in a checklist."""
 
-    def __init__(self, workspace, kind: str, *, limit_bytes: int, lang: str, title_key: str, upload_key: str):
+    def __init__(self, workspace, kind: str, *, limit_bytes: int, lang: str, title_key: str, upload_key: str,
+                 url_for=None):
         self.ws, self.kind, self.title_key, self.lang = workspace, kind, title_key, lang
         self.title = w.HTML()
         self.title.add_class("hg-field-title")
@@ -180,19 +204,12 @@ class MultiPicker:
         self.list.add_class("hg-chosen")
         self.empty = w.HTML()
         self.empty.add_class("hg-hint")
-        self.previous = w.Dropdown(options=[("", "")], value="", layout=w.Layout(flex="1 1 auto", width="auto"))
-        self.add_button = w.Button(icon="plus", layout=w.Layout(width="auto"))
-        self.add_button.add_class("hg-quiet")
-        self.add_button.on_click(lambda _: self._add_previous())
-        self.previous_title = w.HTML()
-        self.previous_title.add_class("hg-hint")
-        self.previous_title.layout = w.Layout(flex="0 0 auto", margin="0 8px 0 0")
-        pick_row = w.HBox([self.previous_title, self.previous, self.add_button],
-                          layout=w.Layout(align_items="center", width="100%"))
-        self.widget = w.VBox([self.title, self.box.widget, self.empty, self.list, pick_row])
+        self.library = UploadLibrary(workspace, lang=lang, url_for=url_for, on_toggle=self._toggled)
+        self.widget = w.VBox([self.title, self.box.widget, self.empty, self.list, self.library.widget])
         self.widget.add_class("hg-field")
         self._files: list[Path] = []
         self._lock = threading.RLock()
+        self.on_change: Callable[[], None] | None = None     # called when the chosen list changes
         self.refresh()
         self.set_lang(lang)
 
@@ -204,57 +221,66 @@ class MultiPicker:
         self.lang = lang
         self.title.value = tr(self.title_key, lang)
         self.empty.value = tr("no_videos", lang)
-        self.previous_title.value = tr("add_previous", lang)
-        self.add_button.description = tr("add", lang)
         self.box.set_lang(lang)
-        self._set_previous(self._files, force=True)
+        self.library.set_lang(lang)
         self._render()
 
     def refresh(self) -> None:
-        self._set_previous(list_uploads(self.ws.uploads, self.kind))
+        self._set_files(list_uploads(self.ws.uploads, self.kind))
 
-    def _set_previous(self, files: list[Path], *, force: bool = False) -> None:
-        if files == self._files and not force:
-            return
-        self._files = files
-        current = self.previous.value
-        self.previous.options = [(tr("nothing_chosen", self.lang), "")] + [(_choice_label(p), str(p))
-                                                                           for p in files]
-        self.previous.value = current if current in {str(p) for p in files} else ""
+    def _set_files(self, files: list[Path]) -> None:
+        with self._lock:
+            self._files = files
+            self.library.set_files(files, self.chosen)
 
     def add(self, path: Path) -> None:
         with self._lock:
             if path not in self.chosen:
                 self.chosen.append(path)
-                self._render()
+                self._changed()
 
     def remove(self, path: Path) -> None:
         with self._lock:
             if path in self.chosen:
                 self.chosen.remove(path)
-                self._render()
+                self._changed()
 
     def clear(self) -> None:
-        with self._lock:
-            self.chosen.clear()
-            self._render()
+        self.set_paths([])
 
-    def _add_previous(self) -> None:
-        if self.previous.value:
-            self.add(Path(self.previous.value))
-            self.previous.value = ""
+    def set_paths(self, paths: list[Path]) -> None:
+        """Choose exactly ``paths`` (those still in the workspace), in that order."""
+        with self._lock:
+            self.chosen = [Path(p) for p in dict.fromkeys(paths) if Path(p).is_file()]
+            self._changed()
+
+    def _toggled(self, path: Path, checked: bool) -> None:
+        (self.add if checked else self.remove)(path)
 
     def _ready(self, path: Path) -> None:
-        self.add(path)
-        self._set_previous(list_uploads(self.ws.uploads, self.kind))
+        with self._lock:
+            if path not in self.chosen:
+                self.chosen.append(path)
+            self._set_files(list_uploads(self.ws.uploads, self.kind))
+            self._changed()
+
+    def _changed(self) -> None:
+        self.library.tick(self.chosen)
+        self._render()
+        if self.on_change is not None:
+            self.on_change()
 
     def _render(self) -> None:
         with self._lock:
             old = list(self.list.children)
             rows = []
             for i, path in enumerate(self.chosen, 1):
-                label = w.HTML(f'<span class="hg-index">{i}</span> {html.escape(_choice_label(path))}')
-                button = w.Button(icon="times", tooltip=tr("remove", self.lang), layout=w.Layout(width="auto"))
+                label = w.HTML(f'<div class="hg-chosen-name" title="{html.escape(path.name)}">'
+                               f'<span class="hg-index">{i}</span><span class="hg-ellipsis">'
+                               f'{html.escape(path.name)}</span><span class="hg-muted">{_size(path)}</span></div>',
+                               layout=w.Layout(flex="1 1 auto", min_width="0"))
+                button = w.Button(icon="times", tooltip=tr("remove", self.lang),
+                                  layout=w.Layout(width="auto", flex="0 0 auto"))
                 button.add_class("hg-quiet")
                 button.on_click(lambda _, p=path: self.remove(p))
                 row = w.HBox([label, button], layout=w.Layout(justify_content="space-between",

@@ -74,17 +74,23 @@ def _item_percent(item) -> float:
 
 
 def _eta(current, items, waiting: int, now: float) -> float | None:
-    """Time left for the job: the worker's estimate for the running item, plus the waiting items at the
-    pace of the finished ones (or of the running one when none has finished)."""
+    """Time left for the job. Once an item has finished, the pace is the running mean of the finished items'
+    seconds of work per second of output: the running item is expected to take that pace × its length (the
+    worker's own estimate takes over when it runs past that), and each waiting item the same. Before that,
+    the worker's estimate for the running item, and the running item's pace for the waiting ones."""
+    done = [i for i in items if i.status == DONE and i.started and i.finished and (i.duration or 0) > 0]
+    elapsed = max(0.0, now - current.started) if current.started else 0.0
+    if done:
+        pace = sum(i.finished - i.started for i in done) / sum(i.duration for i in done)
+        length = sum(i.duration for i in done) / len(done)     # every output is as long as the speech
+        expected = pace * length
+        left = expected - elapsed
+        if left <= 0 and current.eta_s is not None:
+            left = current.eta_s
+        return max(0.0, left) + waiting * expected
     if current.eta_s is None:
         return None
-    spans = [i.finished - i.started for i in items if i.status == DONE and i.started and i.finished]
-    if spans:
-        per_item = sum(spans) / len(spans)
-    elif current.started:
-        per_item = max(0.0, now - current.started) + current.eta_s
-    else:
-        per_item = current.eta_s
+    per_item = elapsed + current.eta_s if current.started else current.eta_s
     return max(0.0, current.eta_s) + waiting * per_item
 
 

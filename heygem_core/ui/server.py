@@ -114,6 +114,11 @@ def page_template(max_upload_mb: float) -> str:
     settings = {"limit": limit, "cap": limit * WEBSOCKET_FACTOR,
                 "text": {k: list(TEXT[k]) for k in ("too_big", "too_much")}}
     guard = (Path(__file__).parent / "upload_guard.js").read_text(encoding="utf-8")
+    from .memory import page_settings
+
+    guard += "\nwindow.HEYGEM_PAGE = " + json.dumps(page_settings(), ensure_ascii=False) + ";\n"
+    for script in ("page.js", "upload_drop.js"):
+        guard += (Path(__file__).parent / script).read_text(encoding="utf-8")
     return (
         "{%- extends 'voila/templates/lab/index.html.j2' -%}\n"
         "{% import 'spinner.macro.html.j2' as spinner %}\n"
@@ -240,6 +245,13 @@ def _app_class():
             period_ms = 1000 * max(1.0, min(10.0, self.page_grace_s / 4))
             PeriodicCallback(self.reaper.tick, period_ms).start()
             super().listen()
+
+        def init_settings(self):
+            settings = super().init_settings()
+            from .login import login_handler_class   # the app's own login page, not Jupyter's
+
+            self.identity_provider.login_handler_class = login_handler_class()
+            return settings
 
         def init_handlers(self):
             handlers = []

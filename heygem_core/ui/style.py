@@ -47,11 +47,29 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
 .hg-app .hg-quiet { background: #fff; border: 1px solid var(--hg-line); color: var(--hg-text); }
 .hg-app .hg-quiet:hover { background: #f3f4f6; }
 .hg-app .hg-go { height: 40px; font-size: 15px; font-weight: 600; padding: 0 26px; }
-.hg-app .widget-upload { background: var(--hg-accent-soft); color: var(--hg-accent); border: 1px dashed #9db8f5;
+.hg-app .widget-upload { flex: 0 0 auto; background: var(--hg-accent-soft); color: var(--hg-accent); border: 1px dashed #9db8f5;
           font-size: 0; }
 .hg-app .widget-upload i { font-size: 14px; margin-right: 6px; }
 .hg-app .widget-upload::after { content: attr(title); font-size: 13.5px; }
 .hg-chosen { gap: 4px; }
+.hg-ellipsis { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; min-width: 0; }
+.hg-app .widget-dropdown, .hg-app .widget-dropdown select { min-width: 0; max-width: 100%; }
+.hg-chosen-name, .hg-library-item { display: flex; align-items: center; gap: 8px; min-width: 0; width: 100%; }
+.hg-library-label > .widget-html-content, .hg-chosen-row .widget-html > .widget-html-content { width: 100%;
+          min-width: 0; overflow: hidden; }
+.hg-chosen-name .hg-ellipsis, .hg-library-name { flex: 1 1 auto; }
+.hg-chosen-name .hg-muted, .hg-library-size { flex: 0 0 auto; }
+.hg-library-box { gap: 6px; margin-top: 6px; }
+.hg-library-bar { gap: 6px; flex-wrap: wrap; }
+.hg-library-bar .hg-library-search { flex: 1 1 180px !important; }
+.hg-library-bar .widget-text { margin: 0; }
+.hg-library { max-height: 264px; overflow-y: auto !important; border: 1px solid var(--hg-line); border-radius: 8px;
+          padding: 4px 6px; box-sizing: border-box; }
+.hg-library-row { border-bottom: 1px solid #f1f2f4; min-height: 44px; }
+.hg-library-row:last-child { border-bottom: none; }
+.hg-library-row .widget-checkbox { margin: 0 6px 0 0; }
+.hg-thumb { width: 56px; height: 36px; object-fit: cover; border-radius: 5px; background: #e5e7eb; flex: 0 0 auto;
+          display: inline-flex; align-items: center; justify-content: center; color: var(--hg-muted); font-size: 12px; }
 .hg-chosen-row { border: 1px solid var(--hg-line); border-radius: 8px; padding: 2px 4px 2px 10px; }
 .hg-index { display: inline-block; min-width: 18px; color: var(--hg-muted); }
 .hg-options .jupyter-widget-Collapse-header { background: #f9fafb; border: 1px solid var(--hg-line);
@@ -99,5 +117,49 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
             border-radius: 10px; background: #fff; }
 .hg-lang .widget-toggle-button { min-width: 72px; }
 .hg-actions { gap: 12px; align-items: center; }
+.hg-results-grid .widget-html-content { display: grid; grid-template-columns: repeat(auto-fill, minmax(200px, 1fr));
+          gap: 12px; }
+.hg-result-card { margin: 0; min-width: 0; }
+.hg-result-card video { width: 100%; aspect-ratio: 16 / 10; object-fit: contain; border-radius: 8px;
+          background: #111; display: block; }
+.hg-result-card figcaption { display: flex; align-items: center; gap: 6px; margin-top: 4px; font-size: 13px; }
+.hg-result-card figcaption .hg-ellipsis { flex: 1 1 auto; }
+.hg-result-card figcaption .hg-link { padding: 1px 8px; }
+.hg-result-actions { gap: 8px; margin-top: 8px; }
+.hg-queue-tab { gap: 14px; }
+.hg-queue, .hg-failed-list { gap: 6px; }
+.hg-queue-row { border: 1px solid var(--hg-line); border-radius: 8px; padding: 6px 8px 6px 10px; gap: 8px; }
+.hg-queue-row .widget-hbox { gap: 6px; }
+.hg-queue-head { display: flex; gap: 8px; align-items: center; min-width: 0; }
+.hg-queue-items { display: flex; flex-wrap: wrap; gap: 4px 12px; color: var(--hg-muted); font-size: 12.5px; }
+.hg-queue-item { max-width: 220px; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.hg-queue-item.hg-running { color: var(--hg-accent); font-weight: 600; }
+.hg-queue-item.hg-done { color: var(--hg-ok); }
+.hg-strong { font-weight: 600; }
+.hg-why { font-size: 12px; color: var(--hg-muted); }
+.hg-why summary { cursor: pointer; }
+.hg-upload-box-audio, .hg-upload-box-video { border: 1.5px dashed transparent; border-radius: 10px;
+          margin: -4px; padding: 4px; transition: border-color .15s, background .15s; }
+.hg-drop-over { border-color: var(--hg-accent) !important; background: var(--hg-accent-soft); }
+.hg-transfers { display: flex; flex-direction: column; gap: 3px; margin-top: 4px; font-size: 12.5px; }
+.hg-transfer { display: flex; align-items: center; gap: 8px; min-width: 0; }
+.hg-transfer-name { flex: 1 1 auto; min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.hg-transfer progress { flex: 0 0 40%; height: 8px; accent-color: var(--hg-accent); }
+.hg-transfer-pct { flex: 0 0 36px; text-align: right; color: var(--hg-muted); }
+.hg-progress.hg-flash { box-shadow: 0 0 0 3px var(--hg-accent-soft), 0 0 0 4px var(--hg-accent);
+          transition: box-shadow .3s; }
+@media (max-width: 600px) {
+  .hg-app { padding: 12px 10px 32px; }
+  .hg-col { min-width: 0 !important; flex: 1 1 100% !important; }
+  .hg-header { flex-wrap: wrap; gap: 8px; }
+  .hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab { padding: 0 12px !important; }
+  .hg-card { padding: 12px; }
+}
+#hg-connection { position: fixed; top: 0; left: 0; right: 0; z-index: 1000; display: flex; gap: 12px;
+          justify-content: center; align-items: center; padding: 10px 16px; background: #fef3c7;
+          color: #78350f; border-bottom: 1px solid #f59e0b; font-size: 14px;
+          font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", Roboto, sans-serif; }
+#hg-connection button { border: 1px solid #b45309; background: #fff; color: #78350f; border-radius: 8px;
+          padding: 4px 14px; cursor: pointer; font-size: 13.5px; }
 </style>
 """

@@ -77,6 +77,8 @@
           keep.forEach(function (f) { chosen.items.add(f); });
           input.files = chosen.files;
         }
+        var zone = lastButton && lastButton.closest(".hg-upload-box-audio, .hg-upload-box-video");
+        document.dispatchEvent(new CustomEvent("hg-upload-files", {detail: {zone: zone, files: keep}}));
         return inner.call(this, event);
       };
     }

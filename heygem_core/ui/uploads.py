@@ -19,6 +19,19 @@ log = logging.getLogger(__name__)
 KINDS = ("audio", "video")
 
 
+class Problem(str):
+    """A one-line message about a file (the whole text, technical reason included), plus ``short``: the same
+    in plain words, and ``detail``: the technical reason, which the page folds away."""
+
+    short: str
+    detail: str
+
+    def __new__(cls, text: str, *, short: str, detail: str) -> "Problem":
+        obj = super().__new__(cls, text)
+        obj.short, obj.detail = short, detail
+        return obj
+
+
 def supported_exts(kind: str) -> tuple[str, ...]:
     """Extensions accepted for ``kind``: speech may come from a sound file or a video's sound track; a face
     may be a video or a still picture."""
@@ -65,11 +78,16 @@ def validate_upload(kind: str, name: str, data: bytes | memoryview | str | Path,
                     fh.write(memoryview(data))
                 _probe(kind, path)
     except InputError as exc:
-        return tr("unreadable", lang, name=name, reason=exc.reason)
+        return _unreadable(kind, name, exc.reason, lang)
     except Exception as exc:  # a reader bug must not take the page down; say what happened
         log.exception("checking upload %s failed", name)
-        return tr("unreadable", lang, name=name, reason=f"{type(exc).__name__}: {exc}")
+        return _unreadable(kind, name, f"{type(exc).__name__}: {exc}", lang)
     return None
+
+
+def _unreadable(kind: str, name: str, reason: str, lang: str) -> Problem:
+    return Problem(tr("unreadable", lang, name=name, reason=reason), detail=reason,
+                   short=tr(f"unreadable_{kind}", lang, name=name))
 
 
 def _probe(kind: str, path: Path) -> None:

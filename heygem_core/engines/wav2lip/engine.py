@@ -19,7 +19,9 @@ from ...options import LipSyncOptions
 from ...speech import Speech
 from .weights import resolve_checkpoint
 from .mel import mel_windows, speech_mel
-from .net import FACE_SIZE, InferenceGenerator, load_generator
+from .checkpoint import load_generator
+from .fast import InferenceGenerator
+from .net import FACE_SIZE
 
 log = logging.getLogger(__name__)
 

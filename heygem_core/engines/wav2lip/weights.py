@@ -144,7 +144,7 @@ class WeightsStore:
             digest = _copy(Path(source).expanduser(), part, expected, on_progress)
         try:
             if validate:
-                from .net import check_state_dict, read_state_dict
+                from .checkpoint import check_state_dict, read_state_dict
 
                 try:
                     check_state_dict(read_state_dict(part, allow_pickle=allow_pickle), part)

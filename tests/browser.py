@@ -49,7 +49,8 @@ def open_app(page, url: str, timeout_s: float = 60.0) -> dict:
     page.goto(url)
     page.wait_for_selector(APP_SELECTOR, timeout=timeout_s * 1000)
     tabs = time.perf_counter() - t0
-    page.wait_for_selector(READY_SELECTOR, timeout=timeout_s * 1000)
+    # filled in by the kernel: attached, not necessarily visible (the page comes back on the tab it was on)
+    page.locator(READY_SELECTOR).first.wait_for(state="attached", timeout=timeout_s * 1000)
     ready = time.perf_counter() - t0
     fcp = page.evaluate("() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime")
     return {"tabs_s": tabs, "ready_s": ready, "fcp_ms": fcp}
@@ -78,8 +79,6 @@ class ServerProcess:
         cmd = [sys.executable, "-m", "heygem_core.cli", "serve", "--root-path", str(self.root), "--port",
                str(self.port), "--ip", ip, *(args or [])]
         run_env = dict(os.environ)
-        package_parent = str(Path(__file__).resolve().parents[2])
-        run_env["PYTHONPATH"] = os.pathsep.join(p for p in (package_parent, run_env.get("PYTHONPATH")) if p)
         run_env.update(env or {})
         (self.root / "logs").mkdir(parents=True, exist_ok=True)
         self._err = open(self.root / "logs" / "serve.out", "ab")

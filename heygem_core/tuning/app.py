@@ -1,0 +1,376 @@
+"""The tuning notebook's interface (ipywidgets): media, the options panel, previews of any moment and the
+pictures that explain them, parameter sets.
+
+    app = TuningApp("builtin:speech", "builtin:clip")    # paths: the current folder, then the project
+    display(app)            # in JupyterLab
+    preview = app.render()  # what the Preview button does (the button renders on a thread)
+    app.save("mine")        # ~/.config/heygem/params/mine.yaml; app.load("mine") puts it back
+
+Previews, built-in media and uploads go to the workspace (``project.workspace_dir()``); the computing is in
+``tuning.session``, the pictures in ``heygem_core.plots``: this module only wires them up.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+from typing import Callable
+
+import ipywidgets as W
+
+from .session import Preview, TuningSession
+from .sets_panel import SetsPanel, error_html, note
+from .words import tr
+from .. import plots, project
+from ..errors import HeygemError, InputError, OptionsError
+from ..media.files import IMAGE_EXTS, SOUND_EXTS, VIDEO_EXTS
+from ..options import LipSyncOptions
+from ..ui.options_panel import OptionsPanel
+
+log = logging.getLogger(__name__)
+
+MEDIA_EXTS = SOUND_EXTS + VIDEO_EXTS + IMAGE_EXTS
+DEBOUNCE_S = 0.6
+_STYLE = {"description_width": "8em"}
+
+
+class TuningApp:
+    """The tuning notebook's interface. ``audio`` and ``video`` are paths or built-in media (``builtin:speech``,
+    ``builtin:clip``, ``builtin:photo``); ``workspace`` defaults to the project's. ``start``: where previews
+    start, in seconds of the result (None: a lively stretch)."""
+
+    def __init__(self, audio: str | Path = "builtin:speech", video: str | Path = "builtin:clip", *,
+                 workspace: str | Path | None = None, work_dir: str | Path | None = None,
+                 params_dir: str | Path | None = None, options: LipSyncOptions | None = None,
+                 seconds: float = 2.0, start: float | None = None, lang: str = "en"):
+        from ..batch import resolve_media
+        from ..jobs.workspace import Workspace
+
+        self.lang = lang
+        self.workspace = Workspace(workspace if workspace is not None else project.workspace_dir())
+        self.work_dir = (project.resolve(work_dir, must_exist=False) if work_dir is not None
+                         else self.workspace.root / "tuning")
+        self.media_dir = self.work_dir / "media"
+        self.params_dir = Path(params_dir).expanduser() if params_dir else None   # None: the user's folder
+        audio = resolve_media(project.resolve(audio), self.media_dir)
+        video = resolve_media(project.resolve(video), self.media_dir)
+        self._given = {Path(audio), Path(video)}
+        self._session: TuningSession | None = None
+        self.preview: Preview | None = None
+        self._thread: threading.Thread | None = None
+        self._timer: threading.Timer | None = None
+        self._showing = False       # set while the app moves its own controls
+        self._generation = 0        # counts changes of what a preview depends on
+
+        def control(cls, key, **kw):
+            return cls(description=tr(key, lang), tooltip=tr(f"{key}_tip", lang), style=_STYLE, **kw)
+
+        self.panel = OptionsPanel(lang, initial=options)
+        self.panel.sections.selected_index = 1          # the mouth: what one tunes most
+        self.audio_pick = control(W.Dropdown, "speech", layout=W.Layout(width="30em"))
+        self.video_pick = control(W.Dropdown, "face", layout=W.Layout(width="30em"))
+        self.upload = W.FileUpload(accept=",".join(MEDIA_EXTS), multiple=True, description=tr("upload", lang),
+                                   tooltip=tr("upload_tip", lang))
+        self._refresh_media(audio=audio, video=video)
+
+        self.seconds = control(W.FloatSlider, "seconds", value=seconds, min=0.5, max=6.0, step=0.1,
+                               continuous_update=False, layout=W.Layout(width="26em"))
+        self.auto_start = W.Checkbox(value=True, description=tr("lively", lang), tooltip=tr("lively_tip", lang),
+                                     indent=False, layout=W.Layout(width="12em"))
+        self.start = control(W.IntSlider, "from", value=0, min=0, max=0, continuous_update=False, disabled=True,
+                             layout=W.Layout(width="26em"))
+        self.start_time = note()
+        self.auto = W.Checkbox(value=False, description=tr("auto", lang), tooltip=tr("auto_tip", lang),
+                               indent=False, layout=W.Layout(width="14em"))
+        self.render_button = W.Button(description=tr("render", lang), tooltip=tr("render_tip", lang),
+                                      button_style="primary", icon="play")
+        self.full_button = W.Button(description=tr("full", lang), tooltip=tr("full_tip", lang), icon="film")
+        self.progress = W.FloatProgress(value=0, min=0, max=1, tooltip="",
+                                        layout=W.Layout(width="14em", visibility="hidden"))
+        self.status = note()
+        self.history = control(W.Dropdown, "history", options=[], layout=W.Layout(width="36em"))
+
+        self.video = W.Video(format="mp4", autoplay=True, loop=True, controls=True, layout=W.Layout(width="360px"))
+        self.stills = W.Image(format="png")
+        self.frame = control(W.IntSlider, "frame", value=0, min=0, max=0, continuous_update=False,
+                             layout=W.Layout(width="36em"))
+        self.frame_label = note()
+        self.mel, self.face, self.sync = W.Image(format="png"), W.Image(format="png"), W.Image(format="png")
+
+        self.sets = SetsPanel(self.panel, self.params_dir, self._tuned_on, lang, style=_STYLE)
+
+        # wiring
+        self.audio_pick.observe(self._media_changed, names="value")
+        self.video_pick.observe(self._media_changed, names="value")
+        self.upload.observe(self._uploaded, names="value")
+        self.auto_start.observe(lambda ch: setattr(self.start, "disabled", ch["new"]), names="value")
+        for w in (self.seconds, self.auto_start, self.start):
+            w.observe(self._inputs_changed, names="value")
+        self.panel.observe(lambda: self._inputs_changed(None))
+        self.render_button.on_click(lambda _: self.render_in_background())
+        self.full_button.on_click(lambda _: self._safely(self.render_full))
+        self.frame.observe(self._frame_moved, names="value")
+        self.history.observe(self._history_picked, names="value")
+
+        def heading(key):
+            return note(f"<h4 style='margin:0.6em 0 0.2em'>{tr(key, lang)}</h4>")
+
+        self.widget = W.VBox([
+            heading("media"), W.HBox([W.VBox([self.audio_pick, self.video_pick]), self.upload]),
+            heading("options"), self.panel.widget,
+            heading("preview"), W.HBox([self.seconds, self.auto_start]), W.HBox([self.start, self.start_time]),
+            W.HBox([self.render_button, self.auto, self.progress, self.full_button]), self.status, self.history,
+            W.HBox([self.video, self.stills]),
+            heading("at_frame"), W.HBox([self.frame, self.frame_label]), W.HBox([self.mel, self.face]),
+            heading("sync"), self.sync,
+            heading("sets"), self.sets.widget,
+        ])
+        self._update_bounds()
+        if start is not None:
+            fps = self.session.info(self.panel.options()).fps
+            frame = int(round(start * fps))
+            if not 0 <= frame <= self.start.max:
+                raise OptionsError("start", f"{start:.2f} s: a {seconds} s preview can start from 0 to "
+                                            f"{self.start.max / fps:.2f} s")
+            self.auto_start.value = False
+            self.start.value = frame
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.widget._repr_mimebundle_(**kwargs)
+
+    # -- state
+    @property
+    def options(self) -> LipSyncOptions:
+        return self.panel.options()
+
+    @property
+    def session(self) -> TuningSession:
+        if self._session is None:
+            self._session = TuningSession(self.audio_pick.value, self.video_pick.value, self.work_dir,
+                                          cache_dir=self.workspace.cache)
+        return self._session
+
+    @property
+    def busy(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    # -- previews
+    def render(self, on_progress: Callable | None = None) -> Preview:
+        """Render a preview with the current options and window, and show it."""
+        return self._render(self._request(), on_progress)
+
+    def _request(self) -> tuple[int, LipSyncOptions, float | None, float]:
+        """What a preview started now renders: (generation, options, start, seconds)."""
+        options = self.options
+        start = None if self.auto_start.value else self.start.value / self.session.info(options).fps
+        return self._generation, options, start, float(self.seconds.value)
+
+    def _render(self, request, on_progress=None) -> Preview:
+        generation, options, start, seconds = request
+        preview = self.session.render(options, start=start, seconds=seconds, on_progress=on_progress)
+        if generation == self._generation:
+            self.show(preview)
+        else:       # the settings moved on while it rendered: kept in the history, not shown as current
+            self._list_history(select=None)
+            self.status.value = tr("stale", self.lang)
+        return preview
+
+    def render_in_background(self) -> bool:
+        """What the Preview button does: render on a thread, the button disabled meanwhile. False (and a
+        note) when a render is already running: a second click never starts a second render."""
+        if self.busy:
+            self.status.value = tr("busy", self.lang)
+            return False
+        request = self._safely(self._request)
+        if request is None:
+            return False
+        self.render_button.disabled = True
+        self.status.value = tr("rendering", self.lang)
+        self.progress.value, self.progress.layout.visibility = 0, "visible"
+
+        def progress(p):
+            if p.stage == "synthesis" and p.total:
+                self.progress.value = p.done / p.total
+
+        def work():
+            try:
+                self._safely(self._render, request, progress)
+            finally:
+                self.render_button.disabled = False
+                self.progress.layout.visibility = "hidden"
+
+        self._thread = threading.Thread(target=work, name="heygem-preview", daemon=True)
+        self._thread.start()
+        return True
+
+    def render_full(self, start_worker: bool = True) -> str:
+        """Queue the whole video with the current options in the workspace's job queue (the dashboard's):
+        the workspace's worker renders it (started here unless one runs) into ``<workspace>/outputs``, and
+        it shows in the dashboard's History. Returns the job's id."""
+        job = self.workspace.store.submit(self.audio_pick.value, [self.video_pick.value], self.options)
+        if start_worker:
+            from ..jobs import ensure_worker
+
+            ensure_worker(self.workspace.root)
+        self.status.value = tr("queued", self.lang, job=job, folder=self.workspace.outputs)
+        return job
+
+    def wait(self, timeout: float | None = None) -> None:
+        """Wait for a background render (and a pending debounced one) to finish."""
+        if self._timer is not None:
+            self._timer.join(timeout)
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def show(self, preview: Preview) -> None:
+        """Show ``preview``: its video, stills, sync curve, and the pictures at its open-mouth frame."""
+        self.preview = preview
+        self.video.value = preview.path.read_bytes()
+        self._picture(self.stills, plots.plot_stills(preview))
+        self._showing = True
+        try:   # the slider counts frames of the full render, as every picture's title does
+            self.frame.min, self.frame.max = 0, preview.end_frame - 1
+            self.frame.min, self.frame.value = preview.start_frame, preview.frame(preview.open_frame)
+            self._list_history(select=preview.number)
+        finally:
+            self._showing = False
+        self.show_frame(self.frame.value)
+        self.status.value = preview.summary()
+
+    def _list_history(self, select: int | None) -> None:
+        showing, self._showing = self._showing, True
+        try:
+            self.history.options = [(f"#{p.number}: {p.summary()}", p.number) for p in reversed(self.session.history)]
+            self.history.value = select if select in {p.number for p in self.session.history} else None
+        finally:
+            self._showing = showing
+
+    def show_frame(self, frame: int) -> None:
+        """Draw the mel window and the face (landmarks, region, mask) at output frame ``frame``."""
+        if self.preview is None:
+            return
+        self.frame_label.value = self.preview.frame_label(self.preview.position(frame))
+        self._picture(self.mel, self.session.plot_mel(self.preview, frame))
+        self._picture(self.face, self.session.plot_face(self.preview, frame))
+        self._picture(self.sync, plots.plot_sync(self.preview, frame=frame))      # the same frame marked
+
+    @staticmethod
+    def _picture(image: W.Image, fig) -> None:
+        data, (width, height) = plots.figure_png(fig)
+        image.value = data
+        image.layout.width, image.layout.height = f"{width}px", f"{height}px"   # 1:1, never stretched
+
+    # -- parameter sets
+    def save(self, name: str, replace: bool = False) -> Path:
+        """Save the current options as the user's set ``name`` (``ParamsExist`` unless new or ``replace``)."""
+        return self.sets.save(name, replace)
+
+    def load(self, name: str) -> LipSyncOptions:
+        return self.sets.load(name)
+
+    def _tuned_on(self) -> dict:
+        media = {"speech": self.audio_pick.value, "face": self.video_pick.value}
+        if self.preview is not None:
+            media["from"] = f"frame {self.preview.start_frame} ({self.preview.start:.2f} s)"
+        return media
+
+    # -- wiring
+    def _safely(self, action, *args):
+        """Run an action; show an error in the status line instead of a traceback."""
+        show = self.status
+        try:
+            return action(*args)
+        except Exception as exc:  # noqa: BLE001 - a callback's exception would only reach the log console
+            if not isinstance(exc, HeygemError):
+                log.exception("tuning action failed")
+            show.value = error_html(exc)
+        return None
+
+    def _inputs_changed(self, _change) -> None:
+        """Something that shapes the preview changed: what is shown is stale (cleared), the window's bounds
+        may move, and with "preview on change" a render follows once the changes stop for a moment."""
+        if self._showing:
+            return
+        self._generation += 1
+        self.preview = None
+        for image in (self.stills, self.mel, self.face, self.sync):
+            image.value = b""
+        self.video.value = b""
+        self.frame_label.value = ""
+        self.status.value = tr("stale", self.lang)
+        self._safely(self._update_bounds)
+        if self.auto.value:
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = threading.Timer(DEBOUNCE_S, self._debounced)
+            self._timer.start()
+
+    def _debounced(self) -> None:
+        if self.busy:                     # the running render ends; the latest settings render next
+            self._thread.join()
+        self.render_in_background()
+
+    def _update_bounds(self) -> None:
+        """The "from" slider spans exactly the starts a whole preview fits after."""
+        options = LipSyncOptions(image_fps=self.panel.values()["image_fps"])   # all the window depends on
+        fps = self.session.info(options).fps
+        n_full = self.session.frame_count(options)
+        span = max(1, min(n_full, int(round(self.seconds.value * fps))))
+        self._showing = True
+        try:
+            self.start.max = n_full - span
+            self.start_time.value = f"{self.start.value / fps:.2f} s / {(n_full - span) / fps:.2f} s"
+        finally:
+            self._showing = False
+
+    def _frame_moved(self, change) -> None:
+        if not self._showing:
+            self._safely(self.show_frame, change["new"])
+
+    def _history_picked(self, change) -> None:
+        if self._showing or change["new"] is None:
+            return
+        for p in self.session.history:
+            if p.number == change["new"] and p.path.exists():
+                self._safely(self.show, p)
+
+    def _media_changed(self, _change) -> None:
+        self._session = None
+        self._inputs_changed(None)
+
+    def _refresh_media(self, audio: Path | None = None, video: Path | None = None) -> None:
+        found = [p for p in self.workspace.uploads.glob("*/*") if p.is_file() and not p.name.startswith(".")]
+        found += [p for p in self.media_dir.glob("*") if p.is_file()] if self.media_dir.is_dir() else []
+        files = sorted(set(found) | self._given, key=lambda p: p.name.lower())
+        self.audio_pick.options = [(p.name, str(p)) for p in files if p.suffix.lower() in SOUND_EXTS + VIDEO_EXTS]
+        self.video_pick.options = [(p.name, str(p)) for p in files if p.suffix.lower() in VIDEO_EXTS + IMAGE_EXTS]
+        if audio is not None:
+            self.audio_pick.value = str(audio)
+        if video is not None:
+            self.video_pick.value = str(video)
+
+    def store_upload(self, name: str, content: bytes) -> Path:
+        """Keep an uploaded medium in the workspace (its name kept, in any script; never over another)."""
+        ext = Path(name).suffix.lower()
+        if ext not in MEDIA_EXTS:
+            raise InputError(name, f"not a sound, video or picture file; use one of {' '.join(MEDIA_EXTS)}")
+        if not content:
+            raise InputError(name, "the file is empty")
+        return self.workspace.store_upload(name, bytes(content))
+
+    def _uploaded(self, change) -> None:
+        saved = []
+        for item in change["new"]:
+            try:
+                saved.append(self.store_upload(item["name"], item["content"]))
+            except HeygemError as exc:
+                self.status.value = error_html(exc)
+        if change["new"]:
+            self.upload.value = ()      # so that the same file can be uploaded again
+        if not saved:
+            return
+        last = saved[-1]
+        ext = last.suffix.lower()
+        self._refresh_media(audio=last if ext in SOUND_EXTS else None,
+                            video=last if ext in VIDEO_EXTS + IMAGE_EXTS else None)
+        self.status.value = tr("uploaded", self.lang, names=", ".join(p.name for p in saved))
