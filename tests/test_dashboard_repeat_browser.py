@@ -193,19 +193,19 @@ def test_queue_tab_moves_up_removes_and_retries(server, page, root, media):
     s = store(root)
     busy, first, second = [j.id for j in reversed(s.list_jobs())]
     tab(page, 3)
-    wait_until(lambda: visible(page, ".hg-queue-row").count() == 3, 15, "three jobs in the queue")
+    wait_until(lambda: visible(page, ".hg-queue-row").count() == 3, 40, "three jobs in the queue")
     assert visible(page, ".hg-queue-row .hg-move-up").count() == 1        # only the third can go up
     visible(page, ".hg-queue-row .hg-move-up").click()
-    wait_until(lambda: [j.id for j in s.queue()] == [busy, second, first], 10, "the move")
+    wait_until(lambda: [j.id for j in s.queue()] == [busy, second, first], 40, "the move")
     shown = lambda: page.eval_on_selector_all(".hg-queue .hg-queue-head", "hs => hs.map(h => h.dataset.job)")  # noqa: E731
-    wait_until(lambda: shown() == [busy, second, first], 10, "the page to show the new order")
+    wait_until(lambda: shown() == [busy, second, first], 40, "the page to show the new order")
     remove = visible(page, ".hg-queue-row").nth(2).locator(".hg-remove-job")
     remove.click()                                             # two videos left: it asks first
-    wait_until(lambda: "Cancel 2 left? Click again" in remove.inner_text(), 10, "the question")
+    wait_until(lambda: "Cancel 2 left? Click again" in remove.inner_text(), 40, "the question")
     assert [j.id for j in s.queue()] == [busy, second, first]
     remove.click()                                             # the first one goes
-    wait_until(lambda: [j.id for j in s.queue()] == [busy, second], 10, "the removal")
-    wait_until(lambda: visible(page, ".hg-queue-row").count() == 2, 10, "two rows")
+    wait_until(lambda: [j.id for j in s.queue()] == [busy, second], 40, "the removal")
+    wait_until(lambda: visible(page, ".hg-queue-row").count() == 2, 40, "two rows")
 
     # A video that vanished before its turn fails; put back, it runs when tried again.
     doomed = media["ben"].with_name("doomed.mp4")
@@ -268,7 +268,7 @@ def test_reload_keeps_the_choices_the_options_the_language_and_the_results(serve
     open_app(page, server.local_url, timeout_s=60)
     page.wait_for_function("() => document.querySelector('.hg-generate').textContent.includes('开始生成')",
                            timeout=15_000)
-    wait_until(lambda: visible(page, ".hg-chosen-row").count() == 2, 15, "the chosen videos back")
+    wait_until(lambda: visible(page, ".hg-chosen-row").count() == 2, 60, "the chosen videos back")
     assert visible(page, ".hg-chosen-row .hg-ellipsis").all_inner_texts() == ["ben.mp4", LONG]
     assert visible(page, ".hg-choice-audio select").first.evaluate("s => s.selectedOptions[0].text") \
         .startswith("talk.wav")

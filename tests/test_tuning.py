@@ -185,7 +185,8 @@ def test_the_panel_has_a_control_per_option_with_its_range_choices_and_help():
         meta = f.metadata
         assert w.tooltip == meta["help"] and w.description and "_" not in w.description
         if meta["choices"]:
-            assert isinstance(w, W.Dropdown) and tuple(w.options) == meta["choices"]
+            values = tuple(o[1] if isinstance(o, tuple) else o for o in w.options)   # (words, value) pairs
+            assert isinstance(w, W.Dropdown) and values == meta["choices"]
         elif isinstance(f.default, bool):
             assert isinstance(w, W.Checkbox)
         elif meta["min"] is not None:
