@@ -449,3 +449,20 @@ def test_the_script_box_goes_with_the_job_to_the_worker(dashboard, media):
     assert item.job_id == job_id and item.text == "Peter bought a map."
     d.set_lang("zh")
     assert d.script.title.value == "讲稿（可选）"
+
+
+def test_history_cards_show_the_phonetic_figures_with_an_explanation():
+    from heygem_core.jobs.records import HistoryEntry
+    from heygem_core.ui.history import describe, phonetic_figures
+
+    score = {"r": 0.57, "lag_ms": 0.0, "phonetic": {"bilabial_closure": 1.0, "chance": 0.5333,
+                                                    "aperture_ratio": 1.7098, "n_bilabials": 6}}
+    entry = HistoryEntry(item_id="j-1", job_id="j", output="/w/outputs/anna__talk.mp4", thumbnail=None,
+                         duration=5.0, audio_name="talk.wav", video_name="anna.mp4", engine="procedural",
+                         options={}, score=score, created=0.0)
+    assert describe(entry, "en")[2].endswith("sync 0.57, p/b/m closed 100%")
+    short, why = phonetic_figures(score, "en")
+    assert "100% of p, b, m" in why and "53%" in why and "1.7×" in why
+    assert "双唇闭合 100%" in describe(entry, "zh")[2]
+    older = HistoryEntry(**{**entry.to_dict(), "score": {"r": 0.8}})   # scored before the phonetic figures
+    assert phonetic_figures(older.score, "en") is None and describe(older, "en")[2].endswith("sync 0.80")

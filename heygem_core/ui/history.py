@@ -30,9 +30,26 @@ def describe(entry, lang: str) -> tuple[str, str, str]:
     when = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry.created)) if entry.created else "—"
     r = (entry.score or {}).get("r")
     sync = tr("score", lang, r=f"{r:.2f}") if isinstance(r, (int, float)) else tr("no_score", lang)
+    lips = phonetic_figures(entry.score, lang)
+    if lips:
+        sync += ", " + lips[0]
     title = Path(entry.output).name if entry.output else entry.video_name
     return (title, f"♪ {entry.audio_name}",
             " · ".join([when, format_duration(entry.duration), sync]))
+
+
+def phonetic_figures(score: dict | None, lang: str) -> tuple[str, str] | None:
+    """(short text, explanation) of a result's phonetic figures: the lips closing on p/b/m against chance, and
+    the open vowels' aperture; None when the result has none (no bilabials heard, or scored before)."""
+    ph = (score or {}).get("phonetic") or {}
+    closed, chance, ratio = ph.get("bilabial_closure"), ph.get("chance"), ph.get("aperture_ratio")
+    if not isinstance(closed, (int, float)):
+        return None
+    pct = f"{100 * closed:.0f}"
+    help_text = tr("lips_help", lang, pct=pct,
+                   chance=f"{100 * chance:.0f}" if isinstance(chance, (int, float)) else "–",
+                   ratio=f"{ratio:.1f}" if isinstance(ratio, (int, float)) else "–")
+    return tr("lips_closed", lang, pct=pct), help_text
 
 
 def score_class(score: dict | None) -> str:
@@ -81,6 +98,10 @@ class HistoryCard:
         return (f'<video class="hg-video" controls preload="none" playsinline{poster_attr} '
                 f'src="{html.escape(src)}" data-item="{html.escape(e.item_id)}"></video>')
 
+    def _score_help(self, lang: str) -> str:
+        lips = phonetic_figures(self.entry.score, lang)
+        return tr("score_help", lang) + (f"\n{lips[1]}" if lips else "")
+
     def set_lang(self, lang: str) -> None:
         self.lang = lang
         title, audio, details = describe(self.entry, lang)
@@ -88,7 +109,7 @@ class HistoryCard:
         self.text.value = (f'<div class="hg-card-title" title="{html.escape(title)}">{html.escape(title)}</div>'
                            f'<div class="hg-meta hg-audio" title="{html.escape(audio)}">{html.escape(audio)}</div>'
                            f'<div class="hg-meta">{html.escape(when_length)} · <span class="hg-score '
-                           f'{score_class(self.entry.score)}" title="{html.escape(tr("score_help", lang))}">'
+                           f'{score_class(self.entry.score)}" title="{html.escape(self._score_help(lang))}">'
                            f'{html.escape(sync)}</span></div>')
         src = self.url_for(self.entry.output, self.entry.item_id)
         name = Path(self.entry.output or "").name
