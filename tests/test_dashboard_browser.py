@@ -221,7 +221,7 @@ def test_history_shows_both_results_with_thumbnails_and_plays_one(server, page):
     assert [c[0] for c in cards] == ["ben__talk.mp4", "anna__talk.mp4"]      # the output files' names
     for _, speech, details in cards:
         assert speech == "♪ talk.wav"
-        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d · 0:02 · sync -?\d\.\d\d", details), details
+        assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d · 0:02 · sync -?\d\.\d\d(, p/b/m closed \d+%)?", details), details
     # Thumbnails (the posters) are real JPEGs streamed from the workspace.
     posters = page.eval_on_selector_all(".hg-history-card video", "vs => vs.map(v => v.poster)")
     for url in posters:
@@ -286,7 +286,7 @@ def test_history_survives_reload_and_server_restart(server, page, root):
     assert history_cards(page) == before
     page.locator(".hg-lang button", has_text="中文").click()
     page.wait_for_function("() => document.querySelector('.hg-generate').textContent.includes('开始生成')")
-    zh = [(t, a, d.replace("sync", "口型同步")) for t, a, d in before]
+    zh = [(t, a, d.replace("sync", "口型同步").replace("p/b/m closed", "双唇闭合")) for t, a, d in before]
     deadline = time.monotonic() + 10                # the cards are relabelled just after the buttons
     while history_cards(page) != zh and time.monotonic() < deadline:
         time.sleep(0.1)
