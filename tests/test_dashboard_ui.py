@@ -462,7 +462,8 @@ def test_history_cards_show_the_phonetic_figures_with_an_explanation():
                          options={}, score=score, created=0.0)
     assert describe(entry, "en")[2].endswith("sync 0.57, p/b/m closed 100%")
     short, why = phonetic_figures(score, "en")
-    assert "100% of p, b, m" in why and "53%" in why and "1.7×" in why
+    assert "100% of p, b, m" in why and "53%" in why and "1.7×" in why and all(len(x) < 100 for x in why.splitlines())
+    assert "×" not in phonetic_figures({"phonetic": {"bilabial_closure": 1.0, "chance": 0.0}}, "en")[1]
     assert "双唇闭合 100%" in describe(entry, "zh")[2]
     older = HistoryEntry(**{**entry.to_dict(), "score": {"r": 0.8}})   # scored before the phonetic figures
     assert phonetic_figures(older.score, "en") is None and describe(older, "en")[2].endswith("sync 0.80")

@@ -46,10 +46,10 @@ def phonetic_figures(score: dict | None, lang: str) -> tuple[str, str] | None:
     if not isinstance(closed, (int, float)):
         return None
     pct = f"{100 * closed:.0f}"
-    help_text = tr("lips_help", lang, pct=pct,
-                   chance=f"{100 * chance:.0f}" if isinstance(chance, (int, float)) else "–",
-                   ratio=f"{ratio:.1f}" if isinstance(ratio, (int, float)) else "–")
-    return tr("lips_closed", lang, pct=pct), help_text
+    lines = [tr("lips_help", lang, pct=pct, chance=f"{100 * chance:.0f}" if isinstance(chance, (int, float)) else "–")]
+    if isinstance(ratio, (int, float)):
+        lines.append(tr("aperture_help", lang, ratio=f"{ratio:.1f}"))
+    return tr("lips_closed", lang, pct=pct), "\n".join(lines)
 
 
 def score_class(score: dict | None) -> str:

@@ -127,9 +127,9 @@ TEXT: dict[str, tuple[str, str]] = {
     "score": ("口型同步 {r}", "sync {r}"),
     "no_score": ("无同步评分", "no sync score"),
     "lips_closed": ("双唇闭合 {pct}%", "p/b/m closed {pct}%"),
-    "lips_help": ("发 b、p、m 时双唇闭合的比例：{pct}%（随机时刻约 {chance}%）；张口元音比 i、u、f 等张开 {ratio} 倍。",
-                  "Lips closed on {pct}% of p, b, m (at random moments: {chance}%); open vowels open {ratio}× as "
-                  "wide as i, u, f, v, w."),
+    "lips_help": ("发 b、p、m 时双唇闭合：{pct}%（随机时刻：{chance}%）", "Lips closed on {pct}% of p, b, m (at random "
+                                                                "moments: {chance}%)"),
+    "aperture_help": ("张口元音比 i、u、f 等张开 {ratio} 倍", "Open vowels open {ratio}× as wide as i, u, f, v, w"),
     "score_help": ("口型同步：嘴的开合与语音的吻合程度（1 为完全一致，低于 0.25 为较弱）",
                    "Lip sync: how closely the mouth follows the speech (1 = perfect, under 0.25 = weak)"),
     "connection_lost": ("与服务器的连接已断开，正在等待重新连接 …",
