@@ -23,11 +23,12 @@ def run(args) -> int:
     from ..media.video import IMAGE_EXTS, VIDEO_EXTS
 
     from ..pipeline import prepare_speech
+    from ..session import read_text
 
     check_file(args.video, VIDEO_EXTS + IMAGE_EXTS, "a video or an image")
     speech = prepare_speech(args.audio)
     if args.text:
-        speech.text = read_script(args.text)
+        speech.text = read_text(args.text)
     s = sync_score(args.audio, args.video, speech=speech, plot=args.plot)
     if args.json:
         print(json.dumps(s.to_dict(), indent=2))
@@ -40,19 +41,3 @@ def run(args) -> int:
         if args.plot:
             print(f"plot: {args.plot}")
     return 0
-
-
-def read_script(path) -> str:
-    """The text of a script file, or a one-line InputError naming it."""
-    from pathlib import Path
-
-    from ..errors import InputError
-
-    try:
-        return Path(path).read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(path, "no such file") from None
-    except UnicodeDecodeError:
-        raise InputError(path, "not UTF-8 text") from None
-    except OSError as exc:
-        raise InputError(path, f"cannot be read ({exc.strerror})") from None
