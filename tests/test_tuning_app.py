@@ -69,6 +69,7 @@ def test_parameter_sets_from_the_app_ask_before_replacing_and_deleting(tmp_path,
     app.sets.save_button.click()
     saved = user_params / "soft.yaml"
     assert saved.exists() and app.sets.pick.value == "soft"
+    assert ("soft", "soft") in app.panel.sets.pick.options          # the options panel's own menu follows
     assert sets.tuned_on(saved) == {"speech": str(audio), "face": str(photo)}
 
     app.panel.inputs["teeth"].value = 0.4

@@ -65,7 +65,7 @@ class TuningApp:
         def control(cls, key, **kw):
             return cls(description=tr(key, lang), tooltip=tr(f"{key}_tip", lang), style=_STYLE, **kw)
 
-        self.panel = OptionsPanel(lang, initial=options)
+        self.panel = OptionsPanel(lang, initial=options, params_dir=self.params_dir)
         self.panel.sections.selected_index = 1          # the mouth: what one tunes most
         self.audio_pick = control(W.Dropdown, "speech", layout=W.Layout(width="30em"))
         self.video_pick = control(W.Dropdown, "face", layout=W.Layout(width="30em"))

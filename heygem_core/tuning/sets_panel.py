@@ -100,6 +100,7 @@ class SetsPanel:
         return path
 
     def refresh(self, select: str | None = None) -> None:
+        self.panel.sets.refresh()          # the options panel's own menu of sets
         found = sets.list_params(self.folder)
         self.pick.options = [(s.label, s.name) for s in found]
         if select in {s.name for s in found}:

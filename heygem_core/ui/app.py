@@ -18,6 +18,7 @@ import ipywidgets as w
 
 from ..errors import HeygemError, InputError, OptionsError
 from ..jobs.cluster_file import read_cluster_file
+from ..options import LipSyncOptions
 from .cluster import cluster_html
 from .history import HistoryGallery
 from .i18n import LANGS, normalise_lang, tr
@@ -104,7 +105,7 @@ class Dashboard:
         self.options_title.add_class("hg-section-title")
         options_header = w.HBox([self.options_title, self.options.reset_button],
                                 layout=w.Layout(justify_content="space-between", align_items="center"))
-        options_card = w.VBox([options_header, self.options.widget])
+        options_card = w.VBox([options_header, self.options.widget, self.options.sets.save_row])
         options_card.add_class("hg-card")
 
         # Left: what goes in (files, options, the button); right: what comes out (progress, result).
@@ -292,10 +293,16 @@ class Dashboard:
             button.description, button.button_style = text, style
 
     def again_with_new_speech(self, job) -> None:
-        """The same presenters as ``job``, ready for another speech track (the Batch tab, audio cleared)."""
+        """The same presenters and options as ``job``, ready for another speech track (the Batch tab; the
+        speech and its script cleared)."""
         videos = [Path(i.video) for i in job.items]
         self.batch_videos.set_paths(videos)
         self.batch_audio.choose(None)
+        self.script.area.value = ""
+        try:
+            self.options.set_options(LipSyncOptions.from_dict(job.options))
+        except OptionsError as exc:         # made by an older version: the options on show stay
+            log.info("the options of job %s not restored: %s", job.id, exc)
         self.tabs.selected_index = 1
         self._say(self.batch_message, tr("again_ready", self.lang, n=len(self.batch_videos.paths)))
 

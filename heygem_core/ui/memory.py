@@ -82,13 +82,13 @@ class PageMemory:
 
 def page_state(d) -> dict:
     """What this browser remembers of dashboard ``d``: language, tab, chosen files (relative to uploads/),
-    options and the jobs it queued."""
+    options, the parameter set they came from and the jobs it queued."""
     rel = lambda path: upload_name(d.ws, path)  # noqa: E731
     return {"lang": d.lang, "tab": d.tabs.selected_index or 0,
             "single": {"audio": rel(d.single_audio.path), "video": rel(d.single_video.path), "job": d.single_job},
             "batch": {"audio": rel(d.batch_audio.path), "videos": [v for v in map(rel, d.batch_videos.paths) if v],
                       "job": d.batch_job},
-            "options": d.options.values()}
+            "options": d.options.values(), "params": d.options.sets.chosen}
 
 
 def restore_page(d, state: dict) -> None:
@@ -102,6 +102,11 @@ def restore_page(d, state: dict) -> None:
     d.single_video.choose(up(single.get("video")))
     d.batch_audio.choose(up(batch.get("audio")))
     d.batch_videos.set_paths([p for p in map(up, batch.get("videos") or []) if p])
+    if isinstance(state.get("params"), str):          # the set first: the options as they were then follow
+        try:
+            d.options.sets.choose(state["params"])
+        except Exception as exc:      # the set was deleted or renamed since
+            log.info("remembered parameter set not restored: %s", exc)
     values = state.get("options")
     if isinstance(values, dict):
         known = {k: v for k, v in values.items() if k in d.options.inputs}

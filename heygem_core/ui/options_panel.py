@@ -4,11 +4,13 @@ panel of the dashboard and of the tuning notebook, in Chinese or English.
     panel = OptionsPanel("en", initial=LipSyncOptions.load("news"))
     panel.options()              # a validated LipSyncOptions (OptionsError naming the option otherwise)
     panel.observe(callback)      # callback() after any change; panel.message shows a bad combination
+    panel.sets.choose("ads")     # a parameter set's values into the controls (the menu above them)
 """
 from __future__ import annotations
 
 import dataclasses
 import math
+from pathlib import Path
 from typing import Any, Callable
 
 import ipywidgets as w
@@ -16,6 +18,7 @@ import ipywidgets as w
 from ..errors import OptionsError
 from ..options import LipSyncOptions, option_fields
 from .i18n import option_help, option_label, option_value_label, tr
+from .param_sets import SetChooser
 
 GROUPS = ("engine", "mouth", "face", "output")
 _BACK = {"en": "Back to the default: {value}", "zh": "恢复默认值：{value}"}
@@ -68,9 +71,11 @@ class OptionsPanel:
     """Widgets for every option, grouped in an accordion; ``.options()`` builds a validated `LipSyncOptions`.
 
     Options the chosen engine does not read are disabled; ``message`` shows why the controls do not make a
-    valid set, while they do not."""
+    valid set, while they do not. ``sets`` is the parameter-set menu shown above the controls (the user's
+    sets from ``params_dir``, by default the user's folder); its ``save_row`` is for the page to place."""
 
-    def __init__(self, lang: str = "zh", initial: LipSyncOptions | None = None):
+    def __init__(self, lang: str = "zh", initial: LipSyncOptions | None = None,
+                 params_dir: str | Path | None = None):
         self.lang = lang
         self.fields = {f.name: f for f in option_fields()}
         self.inputs: dict[str, w.Widget] = {name: option_widget(f) for name, f in self.fields.items()}
@@ -89,16 +94,22 @@ class OptionsPanel:
             groups.setdefault(f.metadata["group"], []).append(row)
         self._groups = [g for g in groups if groups[g]]
         self.sections = w.Accordion(children=[w.VBox(groups[g]) for g in self._groups], selected_index=None)
-        self.widget = w.VBox([self.sections, self.message, w.HTML(_CHANGED_CSS, tooltip="")])
+        self.sets = SetChooser(self, params_dir, lang)
+        self.widget = w.VBox([self.sets.pick_row, self.sections, self.message, w.HTML(_CHANGED_CSS, tooltip="")])
         self.widget.add_class("hg-options")
         for control in self.inputs.values():
             control.observe(lambda _: self._check(), names="value")
+            control.observe(lambda _: self.sets.panel_changed(), names="value")
         self.inputs["engine"].observe(lambda _: self._engine_changed(), names="value")
         if initial is not None:
             self.set_options(initial)
         self.set_lang(lang)
 
     def set_lang(self, lang: str) -> None:
+        with self.sets.quiet():        # menus relabelled, not changed: the chosen set stays
+            self._set_lang(lang)
+
+    def _set_lang(self, lang: str) -> None:
         self.lang = lang
         for name, f in self.fields.items():
             widget = self.inputs[name]
@@ -113,6 +124,7 @@ class OptionsPanel:
         self.reset_button.tooltip = tr("reset", lang)
         for name, undo in self.resets.items():
             undo.tooltip = _BACK[lang if lang in _BACK else "en"].format(value=self.fields[name].default)
+        self.sets.set_lang(lang)
         self._engine_changed()
 
     def values(self) -> dict[str, Any]:
