@@ -1,7 +1,8 @@
 """Running the app for checks and measurements: the server in a subprocess, and Debian's chromium.
 
 Used by the browser tests and `bench/dashboard_paint.py`. Chromium is the system one (`/usr/bin/chromium`)
-driven through the `playwright` package; no browser is ever downloaded.
+driven through the `playwright` package; no browser is ever downloaded. The tests' `browser` fixture is in
+`conftest.py`; the small page helpers (``visible``, ``tab``, ``pick``, ``wait_text``, …) are here.
 """
 from __future__ import annotations
 
@@ -54,6 +55,48 @@ def open_app(page, url: str, timeout_s: float = 60.0) -> dict:
     ready = time.perf_counter() - t0
     fcp = page.evaluate("() => (performance.getEntriesByName('first-contentful-paint')[0] || {}).startTime")
     return {"tabs_s": tabs, "ready_s": ready, "fcp_ms": fcp}
+
+
+def visible(page, selector: str):
+    """The elements matching ``selector`` that are shown (the dashboard's tabs keep hidden copies)."""
+    return page.locator(selector).locator("visible=true")
+
+
+def tab(page, index: int) -> None:
+    """Open the dashboard's tab ``index`` (0 Single, 1 Batch, 2 History, 3 Queue)."""
+    page.locator(APP_SELECTOR).nth(index).click()
+
+
+def text_of(page, selector: str) -> str:
+    return visible(page, selector).first.inner_text()
+
+
+def pick(page, selector: str, name: str) -> None:
+    """Choose the option whose text starts with ``name`` in the shown ``<select>`` matching ``selector``."""
+    select = visible(page, selector)
+    label = next(t for t in select.locator("option").all_inner_texts() if t.startswith(name))
+    select.select_option(label=label)
+
+
+def wait_until(predicate, timeout: float = 30.0, what: str = "") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def wait_text(page, selector: str, pattern: str, timeout: float = 30.0) -> str:
+    """The shown text of ``selector`` once it matches ``pattern`` (AssertionError with the last text else)."""
+    deadline, last = time.monotonic() + timeout, ""
+    while time.monotonic() < deadline:
+        if visible(page, selector).count():
+            last = text_of(page, selector)
+            if re.search(pattern, last):
+                return last
+        time.sleep(0.1)
+    raise AssertionError(f"{selector!r} never matched {pattern!r}; last: {last!r}")
 
 
 def free_port(host: str = "127.0.0.1") -> int:

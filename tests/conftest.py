@@ -47,3 +47,15 @@ def wav2lip_checkpoint(tmp_path_factory) -> Path:
     from heygem_core.engines.wav2lip.checkpoint import save_random_checkpoint
 
     return save_random_checkpoint(tmp_path_factory.mktemp("wav2lip") / "wav2lip_random.pth")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """A headless chromium (the system one) for the browser tests of one module."""
+    from browser import launch_chromium
+
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = launch_chromium(p)
+        yield b
+        b.close()

@@ -18,9 +18,9 @@ import av
 import pytest
 
 from dashboard_media import make_media
-from browser import APP_SELECTOR as APP, ServerProcess, chromium_path, launch_chromium, open_app
+from browser import APP_SELECTOR as APP, ServerProcess, chromium_path, open_app, pick, tab, text_of, visible, wait_text
 
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (make browser)")]
 
@@ -50,14 +50,6 @@ def server(root):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def context(browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     yield ctx
@@ -72,14 +64,6 @@ def page(context):
 
 
 # -- helpers ----------------------------------------------------------------------------------------------
-def visible(page, selector: str):
-    return page.locator(selector).locator("visible=true")
-
-
-def tab(page, index: int) -> None:
-    page.locator(APP).nth(index).click()
-
-
 def english(page) -> None:
     page.locator(".hg-lang button", has_text="English").click()
     page.wait_for_function("() => document.querySelector('.hg-generate').textContent.includes('Generate')")
@@ -89,27 +73,6 @@ def choose_files(page, selector: str, files) -> None:
     with page.expect_file_chooser() as chooser:
         visible(page, selector).click()
     chooser.value.set_files([str(f) for f in files])
-
-
-def pick(page, selector: str, name: str) -> None:
-    select = visible(page, selector)
-    label = next(t for t in select.locator("option").all_inner_texts() if t.startswith(name))
-    select.select_option(label=label)
-
-
-def text_of(page, selector: str) -> str:
-    return visible(page, selector).first.inner_text()
-
-
-def wait_text(page, selector: str, pattern: str, timeout: float = 30.0) -> str:
-    deadline = time.monotonic() + timeout
-    last = ""
-    while time.monotonic() < deadline:
-        last = text_of(page, selector)
-        if re.search(pattern, last):
-            return last
-        time.sleep(0.1)
-    raise AssertionError(f"{selector!r} never matched {pattern!r}; last: {last!r}")
 
 
 def no_traceback(page) -> None:

@@ -9,7 +9,6 @@ real worker and the real pipeline on tiny media. The tests run in file order and
 from __future__ import annotations
 
 import base64
-import re
 import secrets
 import shutil
 import time
@@ -19,9 +18,10 @@ from pathlib import Path
 import pytest
 
 from dashboard_media import make_media
-from browser import APP_SELECTOR as APP, ServerProcess, chromium_path, launch_chromium, open_app
+from browser import (APP_SELECTOR as APP, ServerProcess, chromium_path, open_app, pick, tab, text_of, visible,
+                     wait_text, wait_until)
 
-sync_api = pytest.importorskip("playwright.sync_api")
+pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif(chromium_path() is None, reason="chromium is not installed (make browser)")]
 
@@ -58,14 +58,6 @@ def server(root):
 
 
 @pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = launch_chromium(p)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
 def page(server, browser):
     ctx = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
     pg = ctx.new_page()
@@ -77,44 +69,6 @@ def store(root: Path):
     from heygem_core.jobs import Workspace
 
     return Workspace(root).store
-
-
-def visible(page, selector: str):
-    return page.locator(selector).locator("visible=true")
-
-
-def tab(page, index: int) -> None:
-    page.locator(APP).nth(index).click()
-
-
-def text_of(page, selector: str) -> str:
-    return visible(page, selector).first.inner_text()
-
-
-def wait_text(page, selector: str, pattern: str, timeout: float = 30.0) -> str:
-    deadline, last = time.monotonic() + timeout, ""
-    while time.monotonic() < deadline:
-        if visible(page, selector).count():
-            last = text_of(page, selector)
-            if re.search(pattern, last):
-                return last
-        time.sleep(0.1)
-    raise AssertionError(f"{selector!r} never matched {pattern!r}; last: {last!r}")
-
-
-def pick(page, selector: str, name: str) -> None:
-    select = visible(page, selector)
-    label = next(t for t in select.locator("option").all_inner_texts() if t.startswith(name))
-    select.select_option(label=label)
-
-
-def wait_until(predicate, timeout: float = 30.0, what: str = "") -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def inside(page, child: str, parent: str) -> list[str]:

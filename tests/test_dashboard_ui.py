@@ -249,6 +249,10 @@ def test_token_policy():
     ("logs/heygem.log", False), (".app/heygem.ipynb", False), ("outputs/../jobs.sqlite", False),
     ("outputs/.ben.mp4.tmp", False), ("outputs/.hidden.mp4", False), ("cache/work/x/out.mp4", False),
     ("outputs/sub/x.mp4", False), ("thumbnails/x.png", False),
+    # the templates of the before/after view: uploaded videos and photos, in their content-hash folders
+    ("uploads/0123456789abcdef/anna.mp4", True), ("uploads/0123456789abcdef/anna.JPG", True),
+    ("uploads/0123456789abcdef/talk.wav", False), ("uploads/0123456789abcdef/.anna.mp4.part", False),
+    ("uploads/0123456789abcdef/../../jobs.sqlite", False), ("uploads/0123456789abcdef/sub/a.mp4", False),
 ])
 def test_only_results_are_served(path, served):
     def ok(p):

@@ -121,6 +121,7 @@ class HistoryEntry:
     score: dict | None
     created: float
     host: str | None = None
+    video: str | None = None        # the template it was made from
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

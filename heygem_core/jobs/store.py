@@ -280,7 +280,7 @@ class JobStore(StoreEdits, WorkerSide):
                              thumbnail=self._abs(r["thumbnail"]), duration=r["duration"],
                              audio_name=r["audio_name"], video_name=r["video_name"], engine=r["engine"],
                              options=json.loads(r["job_options"]), score=_json(r["score"]),
-                             created=r["finished"], host=r["host"]) for r in rows]
+                             created=r["finished"], host=r["host"], video=self._abs(r["video"])) for r in rows]
 
     def _jobs(self, rows) -> list[JobRecord]:
         if not rows:

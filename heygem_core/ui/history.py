@@ -14,6 +14,7 @@ from typing import Callable
 
 import ipywidgets as w
 
+from .compare import compare_button, template_poster
 from .i18n import format_duration, format_size, tr
 
 log = logging.getLogger(__name__)
@@ -61,11 +62,13 @@ def score_class(score: dict | None) -> str:
 
 
 class HistoryCard:
-    """One finished video: player (thumbnail as poster), names, date, length, score, select, download, delete."""
+    """One finished video: player (thumbnail as poster), names, date, length, score, select, download,
+    before/after, delete."""
 
-    def __init__(self, entry, url_for: UrlFor, lang: str, on_delete, on_select):
+    def __init__(self, entry, url_for: UrlFor, lang: str, on_delete, on_select, poster: str | None = None):
         self.entry = entry
         self.url_for = url_for
+        self.poster = poster          # the template's thumbnail, for the before/after view
         self.media = w.HTML()
         self.media.add_class("hg-media")
         self.text = w.HTML()
@@ -114,7 +117,9 @@ class HistoryCard:
         src = self.url_for(self.entry.output, self.entry.item_id)
         name = Path(self.entry.output or "").name
         self.download.value = (f'<a class="hg-link" href="{html.escape(src)}" download="{html.escape(name)}">'
-                               f'⬇ {tr("download", lang)}</a>') if src else ""
+                               f'⬇ {tr("download", lang)}</a>' if src else "") + compare_button(
+            self.url_for, self.entry.video, self.entry.output, self.entry.item_id, lang=lang,
+            loop_mode=(self.entry.options or {}).get("loop_mode"), poster=self.poster)
         self._disarm()
 
     def _delete_clicked(self, _=None) -> None:
@@ -202,7 +207,8 @@ class HistoryGallery:
             for e in entries:
                 card = self.cards.get(e.item_id)
                 if card is None:
-                    card = HistoryCard(e, self.url_for, self.lang, self.delete, self._update_count)
+                    card = HistoryCard(e, self.url_for, self.lang, self.delete, self._update_count,
+                                       poster=template_poster(self.ws, self.url_for, e.video))
                 keep[e.item_id] = card
             for item_id, card in self.cards.items():
                 if item_id not in keep:

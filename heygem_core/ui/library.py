@@ -2,8 +2,8 @@
 
 Each row is a checkbox, a small thumbnail and the file's name (cut with "…" when long, whole in its
 tooltip). Ticking a row puts the file on the chosen list, unticking takes it off; the list and the checklist
-always agree. Thumbnails are JPEGs under ``thumbnails/upload-<id>.jpg`` (the server shows thumbnails, never
-the uploads themselves), made on a thread the first time a file is listed.
+always agree. Thumbnails are JPEGs under ``thumbnails/upload-<id>.jpg`` (small: the uploads themselves are shown
+only in the before/after view), made on a thread the first time a file is listed.
 """
 from __future__ import annotations
 

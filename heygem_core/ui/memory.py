@@ -147,8 +147,11 @@ def upload_path(ws, name) -> Path | None:
 
 
 def page_settings() -> dict:
-    """What page.js needs: the storage key, the heartbeat's patience and its words in both languages."""
+    """What page.js needs: the storage key, the heartbeat's patience and its words in both languages (and
+    compare.js's words)."""
     from .i18n import TEXT
 
-    return {"key": STORAGE_KEY, "silence_ms": SILENCE_MS,
-            "text": {k: list(TEXT[f"connection_{k}"]) for k in ("lost", "reload", "back")}}
+    text = {k: list(TEXT[f"connection_{k}"]) for k in ("lost", "reload", "back")}
+    text.update({f"compare_{k}": list(TEXT[f"compare_{k}"])
+                 for k in ("before", "after", "close", "play", "pause", "unplayable")})
+    return {"key": STORAGE_KEY, "silence_ms": SILENCE_MS, "text": text}

@@ -1,5 +1,5 @@
-"""A finished batch on the tab that queued it: a player per video, "ZIP this batch", and "again with a new
-speech track" (the same presenters, ready for another audio)."""
+"""A finished batch on the tab that queued it: a player per video (with its before/after view), "ZIP this
+batch", and "again with a new speech track" (the same presenters and options, ready for another audio)."""
 from __future__ import annotations
 
 import html
@@ -11,6 +11,7 @@ from typing import Callable
 import ipywidgets as w
 
 from ..jobs.records import DONE, FINISHED
+from .compare import compare_button, template_poster
 from .i18n import format_size, tr
 
 log = logging.getLogger(__name__)
@@ -59,22 +60,25 @@ class JobResults:
             self.widget.layout.display = "none"
             return
         self.title.value = html.escape(tr("batch_results", lang, ok=len(done), n=len(job.items)))
-        self.grid.value = "".join(self._card(i) for i in done)
+        loop_mode = (job.options or {}).get("loop_mode")
+        self.grid.value = "".join(self._card(i, lang, loop_mode) for i in done)
         self.zip_button.description = tr("zip_batch", lang)
         self.again_button.description = tr("again_new_speech", lang)
         self.again_button.layout.display = "" if finished else "none"
         self.zip_button.layout.display = "" if finished else "none"
         self.widget.layout.display = ""
 
-    def _card(self, item) -> str:
+    def _card(self, item, lang: str, loop_mode: str | None) -> str:
         src = self.url_for(item.output, item.id) or ""
         poster = self.url_for(item.thumbnail, item.id)
         name = Path(item.output).name
         poster_attr = f' poster="{html.escape(poster)}"' if poster else ""
+        compare = compare_button(self.url_for, item.video, item.output, item.id, lang=lang, loop_mode=loop_mode,
+                                 poster=template_poster(self.ws, self.url_for, item.video))
         return (f'<figure class="hg-result-card"><video class="hg-video" controls preload="none" playsinline'
                 f'{poster_attr} src="{html.escape(src)}"></video><figcaption><span class="hg-ellipsis" '
-                f'title="{html.escape(name)}">{html.escape(name)}</span><a class="hg-link" href="{html.escape(src)}"'
-                f' download="{html.escape(name)}">⬇</a></figcaption></figure>')
+                f'title="{html.escape(name)}">{html.escape(name)}</span>{compare}<a class="hg-link" '
+                f'href="{html.escape(src)}" download="{html.escape(name)}">⬇</a></figcaption></figure>')
 
     def export(self) -> threading.Thread | None:
         """Pack this batch's videos into a ZIP on a thread; the link appears when it is ready."""

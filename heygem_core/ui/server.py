@@ -34,6 +34,9 @@ FILE_ALLOWLIST = [
     r"outputs/[^/.][^/]*\.mp4",
     r"outputs/exports/[^/.][^/]*\.zip",
     r"thumbnails/[^/.][^/]*\.jpg",
+    # uploaded face videos and photos (uploads/<16 hex digits of content hash>/<name>): the templates of the
+    # before/after view; speech and anything else stays unserved
+    r"uploads/[0-9a-f]{16}/[^/.][^/]*\.(mp4|m4v|mov|webm|jpe?g|png|webp)",
 ]
 FILE_DENYLIST = [r".*\.(ipynb|py|sqlite|db|log|json|yaml)", r".*(^|/)\.[^/]*"]
 DEFAULT_MAX_UPLOAD_MB = 500
@@ -117,7 +120,7 @@ def page_template(max_upload_mb: float) -> str:
     from .memory import page_settings
 
     guard += "\nwindow.HEYGEM_PAGE = " + json.dumps(page_settings(), ensure_ascii=False) + ";\n"
-    for script in ("page.js", "upload_drop.js"):
+    for script in ("page.js", "upload_drop.js", "compare.js"):
         guard += (Path(__file__).parent / script).read_text(encoding="utf-8")
     return (
         "{%- extends 'voila/templates/lab/index.html.j2' -%}\n"

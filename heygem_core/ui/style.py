@@ -148,7 +148,36 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
 .hg-transfer-pct { flex: 0 0 36px; text-align: right; color: var(--hg-muted); }
 .hg-progress.hg-flash { box-shadow: 0 0 0 3px var(--hg-accent-soft), 0 0 0 4px var(--hg-accent);
           transition: box-shadow .3s; }
+.hg-compare-open { font: inherit; font-size: 13px; padding: 4px 10px; border: 1px solid var(--hg-line);
+          border-radius: 8px; background: #fff; color: var(--hg-accent); cursor: pointer; white-space: nowrap; }
+.hg-compare-open:hover { background: var(--hg-accent-soft); }
+.hg-card-actions .widget-html-content { display: flex; gap: 6px; align-items: center; flex-wrap: wrap; }
+.hg-result-card figcaption .hg-compare-open { padding: 1px 8px; }
+.hg-set-row .widget-dropdown > label { font-weight: 600; }
+.hg-set-save-row { margin-top: 8px; }
+#hg-compare { position: fixed; inset: 0; z-index: 1100; background: rgba(17, 24, 39, .72); display: flex;
+          align-items: center; justify-content: center; padding: 16px; box-sizing: border-box; }
+.hg-compare-box { background: #fff; border-radius: 12px; padding: 12px 16px 14px; width: min(1100px, 100%);
+          max-height: 100%; overflow: auto; box-sizing: border-box; color: var(--hg-text); font-size: 14px;
+          font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei", Roboto, sans-serif; }
+.hg-compare-head { display: flex; justify-content: space-between; align-items: center; gap: 8px;
+          margin-bottom: 8px; font-weight: 600; }
+.hg-compare-title { min-width: 0; overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+.hg-compare-head button, .hg-compare-play { border: 1px solid var(--hg-line); background: #fff; border-radius: 8px;
+          cursor: pointer; font-size: 15px; min-width: 38px; height: 34px; }
+.hg-compare-panes { display: grid; grid-template-columns: 1fr 1fr; gap: 10px; }
+.hg-compare-panes figure { margin: 0; min-width: 0; }
+.hg-compare-panes figcaption { font-size: 12.5px; color: var(--hg-muted); margin-bottom: 4px; }
+.hg-compare-panes video, .hg-compare-panes img { width: 100%; max-height: 68vh; object-fit: contain;
+          background: #111; border-radius: 8px; display: block; aspect-ratio: 4 / 3; }
+.hg-compare-bar { display: flex; align-items: center; gap: 10px; margin-top: 10px; }
+.hg-compare-seek { flex: 1 1 auto; min-width: 0; accent-color: var(--hg-accent); }
+.hg-compare-time { color: var(--hg-muted); font-variant-numeric: tabular-nums; white-space: nowrap; }
+.hg-compare-note { color: #9a5b00; font-size: 13px; margin-top: 6px; }
+.hg-compare-note:empty { display: none; }
 @media (max-width: 600px) {
+  .hg-compare-box { padding: 10px; }
+  .hg-compare-panes { gap: 6px; }
   .hg-app { padding: 12px 10px 32px; }
   .hg-col { min-width: 0 !important; flex: 1 1 100% !important; }
   .hg-header { flex-wrap: wrap; gap: 8px; }
