@@ -278,7 +278,7 @@ def test_a_request_without_the_token_is_refused(tmp_path):
     # Test servers listen on 127.0.0.1 only: the token is given here, and the rule that any non-loopback
     # address gets one (generated when not given) is test_dashboard_ui's resolve_token test.
     token = secrets.token_urlsafe(24)
-    srv = ServerProcess(tmp_path / "ws", args=["--token", token])
+    srv = ServerProcess(tmp_path / "ws", args=[f"--token={token}"])
     try:
         assert srv.token == token
         base = f"http://127.0.0.1:{srv.port}"

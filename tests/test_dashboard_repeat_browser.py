@@ -238,6 +238,9 @@ def test_again_with_a_new_speech_track_keeps_the_presenters(server, page):
     wait_text(page, ".hg-action-message", r"已选好同样的 2 个人物视频")
     assert visible(page, ".hg-chosen-row .hg-ellipsis").all_inner_texts() == ["ben.mp4", LONG]
     assert visible(page, ".hg-choice-audio select").first.input_value() == "— 未选择 —"     # the speech is next
+    # the options the batch was made with, not the preset chosen after it
+    preset = visible(page, ".hg-options .widget-dropdown").filter(has_text="编码速度").locator("select")
+    wait_until(lambda: preset.input_value() == "快（veryfast）", 15, "the batch's own preset")
 
 
 def test_start_brings_progress_into_view_and_shows_a_change_soon(server, page, root, media):
@@ -303,7 +306,7 @@ def test_server_restart_shows_a_banner_and_the_page_recovers_by_itself(server, p
 
 def test_a_colleague_without_the_token_gets_the_apps_login_page(browser, tmp_path):
     token = secrets.token_urlsafe(24)
-    srv = ServerProcess(tmp_path / "ws", args=["--token", token, "--lang", "en"])
+    srv = ServerProcess(tmp_path / "ws", args=[f"--token={token}", "--lang", "en"])
     ctx = browser.new_context(viewport={"width": 390, "height": 800}, locale="zh-CN")
     try:
         pg = ctx.new_page()
