@@ -93,6 +93,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "set_save_as": ("把当前参数另存为 …", "Save these settings as …"),
     "set_name_tip": ("新参数集的名称：字母、数字、_ - .", "A name for the new set: letters, digits, _ - ."),
     "set_save": ("保存", "Save"),
+    "set_save_tip": ("把上面的参数保存为您自己的参数集（保存在本机的用户文件夹）。",
+                     "Save the options above as a set of your own (in your folder on this machine)."),
     "set_replace": ("替换“{name}”？", "Replace '{name}'?"),
     "set_exists": ("已有名为“{name}”的参数集：再点一次将替换它。",
                    "A set called '{name}' exists: click again to replace it."),

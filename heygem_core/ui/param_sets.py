@@ -46,7 +46,7 @@ class SetChooser:
         self.save_button.add_class("hg-quiet")
         self.save_button.add_class("hg-set-save")
         self.save_button.on_click(lambda _: self.save(self.name.value))
-        self.message = w.HTML()
+        self.message = w.HTML(tooltip="")      # "" not None: JupyterLab shows None as a 'null' tooltip
         self.message.add_class("hg-set-message")
         self.save_row = w.VBox([w.HBox([self.name, self.save_button], layout=w.Layout(width="100%")),
                                 self.message])
@@ -148,6 +148,7 @@ class SetChooser:
         self.pick.tooltip = tr("set_pick_tip", lang)
         self.name.placeholder = tr("set_save_as", lang)
         self.name.tooltip = tr("set_name_tip", lang)
+        self.save_button.tooltip = tr("set_save_tip", lang)
         self._unask()
         self.refresh()
 
