@@ -17,6 +17,7 @@ import pytest
 
 from dashboard_media import make_media
 from browser import (ServerProcess, chromium_path, open_app, pick, tab, visible, wait_text, wait_until)
+from heygem_core.jobs import Workspace
 from heygem_core.options import LipSyncOptions
 
 pytest.importorskip("playwright.sync_api")
@@ -39,8 +40,6 @@ def user_sets(tmp_path_factory):
 @pytest.fixture(scope="module")
 def root(tmp_path_factory, media):
     """A workspace holding the speech and the two presenters from an earlier visit."""
-    from heygem_core.jobs import Workspace
-
     root = tmp_path_factory.mktemp("sets_ws") / "ws"
     ws = Workspace(root)
     for key in ("talk", "anna", "ben"):
@@ -64,8 +63,6 @@ def page(server, browser):
 
 
 def store(root: Path):
-    from heygem_core.jobs import Workspace
-
     return Workspace(root).store
 
 
@@ -159,8 +156,9 @@ def test_the_batch_results_open_before_and_after(server, page, root):
     view = page.locator("#hg-compare")
     view.wait_for(timeout=10_000)
     before, after = view.locator("video.hg-compare-before"), view.locator("video.hg-compare-after")
-    assert "/voila/files/uploads/" in before.get_attribute("src") and "/voila/files/outputs/" in after.get_attribute("src")
-    kind = page.evaluate("u => fetch(u).then(r => [r.status, r.headers.get('content-type')])", before.get_attribute("src"))
+    src = before.get_attribute("src")
+    assert "/voila/files/uploads/" in src and "/voila/files/outputs/" in after.get_attribute("src")
+    kind = page.evaluate("u => fetch(u).then(r => [r.status, r.headers.get('content-type')])", src)
     assert kind == [200, "video/mp4"], kind
     assert view.locator("figcaption").all_inner_texts() == ["Before: the template", "After: the result"]
     page.keyboard.press("Escape")
@@ -213,14 +211,53 @@ def test_a_history_card_opens_its_result_beside_the_template_playing_in_step(ser
     wait_until(lambda: page.locator("#hg-compare").count() == 0, 5, "the view to close")
 
 
+def _as_mkv(src: Path, dst: Path) -> Path:
+    """The same H.264 picture in a Matroska file: a template the server does not serve to the page."""
+    import av
+
+    with av.open(str(src)) as inp, av.open(str(dst), "w") as out:
+        stream = inp.streams.video[0]
+        copy = out.add_stream_from_template(stream)
+        for packet in inp.demux(stream):
+            if packet.dts is not None:
+                packet.stream = copy
+                out.mux(packet)
+    return dst
+
+
+def test_a_template_the_page_cannot_play_shows_as_its_still(server, page, root, media):
+    s = store(root)
+    carl = Workspace(root).store_upload("carl.mkv", _as_mkv(media["ben"], media["ben"].with_name("carl.mkv")))
+    job = s.submit(media["talk"], [carl])
+    tab(page, 1)                                               # the upload list makes carl's thumbnail
+    wait_until(lambda: s.get_job(job).status == "done", 180, "carl's video to finish")
+    tab(page, 2)
+    card = visible(page, ".hg-history-card").filter(has_text="carl__talk.mp4")
+    wait_until(lambda: card.count() == 1 and card.locator(".hg-compare-open").count() == 1, 30,
+               "carl's card with its before/after button")
+    card.locator(".hg-compare-open").click()
+    view = page.locator("#hg-compare")
+    view.wait_for(timeout=10_000)
+    assert view.locator(".hg-compare-before").is_hidden()
+    still = view.locator(".hg-compare-still")
+    assert "/voila/files/thumbnails/upload-" in still.get_attribute("src")
+    page.wait_for_function("() => document.querySelector('.hg-compare-still').naturalWidth > 0", timeout=10_000)
+    assert view.locator(".hg-compare-note").inner_text() == \
+        "This browser cannot play the template's format; a still of it is shown."
+    view.locator(".hg-compare-play").click()                   # the result still plays
+    page.wait_for_function("() => document.querySelector('.hg-compare-after').currentTime > 0.3", timeout=10_000)
+    page.keyboard.press("Escape")
+    wait_until(lambda: page.locator("#hg-compare").count() == 0, 5, "the view to close")
+
+
 def test_on_a_phone_the_set_menu_and_the_view_fit_the_screen(server, page):
     page.set_viewport_size({"width": 390, "height": 800})
     try:
-        visible(page, ".hg-history-card .hg-compare-open").first.click()
+        visible(page, ".hg-history-card").filter(has_text="anna__talk.mp4").locator(".hg-compare-open").click()
         box = page.locator(".hg-compare-box")
         box.wait_for(timeout=10_000)
-        page.wait_for_function("() => [...document.querySelectorAll('#hg-compare video')].every(v => v.readyState >= 2)",
-                               timeout=20_000)
+        page.wait_for_function("() => [...document.querySelectorAll('#hg-compare video')]"
+                               ".every(v => v.readyState >= 2)", timeout=20_000)
         r = box.bounding_box()
         assert r["x"] >= 0 and r["x"] + r["width"] <= 390, r
         shot(page, "phone_compare")

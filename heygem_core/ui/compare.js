@@ -78,14 +78,19 @@
     if (image || !button.getAttribute("data-before")) {
       before.style.display = "none";
       still.src = image ? button.getAttribute("data-before") : (poster || "");
+      if (!image) { note.textContent = text("unplayable"); }
     } else {
       still.style.display = "none";
       before.src = button.getAttribute("data-before");
-      before.addEventListener("error", function () {      // a format this browser cannot play (HEVC, …)
+      var unplayable = function () {      // a format this browser cannot play: its still instead
+        before.pause();
         before.style.display = "none";
         if (poster) { still.src = poster; still.style.display = ""; }
         note.textContent = text("unplayable");
-      });
+      };
+      before.addEventListener("error", unplayable);
+      // HEVC in Chromium: the file opens, its sound would play, but there is no picture
+      before.addEventListener("loadedmetadata", function () { if (!before.videoWidth) { unplayable(); } });
     }
     after.src = button.getAttribute("data-after");
 
@@ -111,7 +116,13 @@
       label();
       frame = after.paused ? 0 : window.requestAnimationFrame(tick);
     }
-    after.addEventListener("loadedmetadata", function () { seek.max = String(after.duration || 0); label(); });
+    after.addEventListener("loadedmetadata", function () {
+      seek.max = String(after.duration || 0);
+      if (after.videoWidth && after.videoHeight) {      // both panes take the result's shape
+        el.style.setProperty("--hg-compare-ratio", after.videoWidth + " / " + after.videoHeight);
+      }
+      label();
+    });
     before.addEventListener("loadedmetadata", function () { follow(true); });
     after.addEventListener("play", function () { follow(true); if (!frame) { tick(); } });
     after.addEventListener("pause", function () { before.pause(); follow(true); label(); });

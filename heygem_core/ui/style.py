@@ -169,7 +169,7 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
 .hg-compare-panes figure { margin: 0; min-width: 0; }
 .hg-compare-panes figcaption { font-size: 12.5px; color: var(--hg-muted); margin-bottom: 4px; }
 .hg-compare-panes video, .hg-compare-panes img { width: 100%; max-height: 68vh; object-fit: contain;
-          background: #111; border-radius: 8px; display: block; aspect-ratio: 4 / 3; }
+          background: #111; border-radius: 8px; display: block; aspect-ratio: var(--hg-compare-ratio, 4 / 3); }
 .hg-compare-bar { display: flex; align-items: center; gap: 10px; margin-top: 10px; }
 .hg-compare-seek { flex: 1 1 auto; min-width: 0; accent-color: var(--hg-accent); }
 .hg-compare-time { color: var(--hg-muted); font-variant-numeric: tabular-nums; white-space: nowrap; }
