@@ -89,7 +89,7 @@ def test_parameter_sets_from_the_app_ask_before_replacing_and_deleting(tmp_path,
     app.panel.reset_button.click()
     app.sets.pick.value = "soft"
     app.sets.load_button.click()
-    assert app.options == LipSyncOptions(teeth=0.4)
+    assert app.options == LipSyncOptions(teeth=0.4) and app.panel.sets.chosen == "soft"
     app.sets.delete_button.click()
     assert saved.exists() and app.sets.delete_button.description == "Delete 'soft'?"
     app.sets.delete_button.click()

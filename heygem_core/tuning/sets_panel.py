@@ -76,8 +76,7 @@ class SetsPanel:
         if not name:
             raise OptionsError("name", "choose a parameter set to load")
         found = sets.find_params(name, self.folder)
-        options = LipSyncOptions.from_yaml(found.path)
-        self.panel.set_options(options)
+        options = self.panel.sets.choose(name)      # the options panel's menu shows it too
         self.message.value = tr("loaded", self.lang, path=found.path)
         return options
 

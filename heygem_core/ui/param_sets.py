@@ -72,21 +72,23 @@ class SetChooser:
         """The set the controls hold, or None for settings of one's own."""
         return self.pick.value or None
 
-    def choose(self, name: str | None) -> None:
-        """Put the set ``name`` into the panel (None or "": nothing changes but the menu); ``OptionsError``
-        when there is no such set."""
+    def choose(self, name: str | None):
+        """Put the set ``name`` into the panel and return its options (None or "": nothing changes but the
+        menu); ``OptionsError`` when there is no such set."""
         if not name:
             self._values = None
             self._set_pick(OWN)
-            return
+            return None
         options = sets.load_params(name, self.folder)
         with self.quiet():
             self.panel.set_options(options)
-        self._values = self.panel.values()
         if name not in {v for _, v in self.pick.options}:
             self.refresh()
-        self._set_pick(name)
+        listed = name in {v for _, v in self.pick.options}      # a file given by its path is not
+        self._values = self.panel.values() if listed else None
+        self._set_pick(name if listed else OWN)
         self._say(tr("set_loaded", self.lang, name=name))
+        return options
 
     @contextmanager
     def quiet(self):
