@@ -104,6 +104,16 @@ def test_save_as_refuses_shipped_and_bad_names_and_asks_before_replacing(dashboa
     assert chooser.save_button.description == "保存" and chooser.name.placeholder == "把当前参数另存为 …"
 
 
+def test_a_set_saved_elsewhere_appears_in_the_menu_at_the_next_look(dashboard, user_params):
+    from heygem_core.ui.app import UPLOADS_EVERY
+
+    assert "promo" not in dict(menu(dashboard.options)).values()
+    sets.save_params(LipSyncOptions(crf=26), "promo", user_params)      # by the tuning notebook, say
+    for _ in range(UPLOADS_EVERY):
+        dashboard.poll_once()
+    assert ("promo", "promo") in menu(dashboard.options)
+
+
 def test_the_chosen_set_comes_back_with_the_page(dashboard, user_params):
     from heygem_core.ui.app import Dashboard
 

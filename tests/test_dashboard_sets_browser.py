@@ -160,6 +160,8 @@ def test_the_batch_results_open_before_and_after(server, page, root):
     assert "/voila/files/uploads/" in src and "/voila/files/outputs/" in after.get_attribute("src")
     kind = page.evaluate("u => fetch(u).then(r => [r.status, r.headers.get('content-type')])", src)
     assert kind == [200, "video/mp4"], kind
+    speech = next(root.glob("uploads/*/talk.wav")).relative_to(root).as_posix()      # the speech is not served
+    assert page.evaluate("u => fetch(u).then(r => r.status)", f"/voila/files/{speech}") in (403, 404)
     assert view.locator("figcaption").all_inner_texts() == ["Before: the template", "After: the result"]
     page.keyboard.press("Escape")
     wait_until(lambda: page.locator("#hg-compare").count() == 0, 5, "the view to close")

@@ -376,7 +376,7 @@ class Dashboard:
             self.queue.refresh()
 
     def poll_once(self) -> None:
-        """One poller step: progress always, history and upload lists now and then."""
+        """One poller step: progress always, history, upload lists and parameter sets now and then."""
         self._tick += 1
         self.refresh()
         self.memory.heartbeat()
@@ -388,6 +388,7 @@ class Dashboard:
         if self._tick % UPLOADS_EVERY == 0:
             for picker in (self.single_audio, self.single_video, self.batch_audio, self.batch_videos):
                 picker.refresh()
+            self.options.sets.refresh()      # a set saved by another page or the tuning notebook
 
     # -- poller -------------------------------------------------------------------------------------------
     def start(self) -> None:

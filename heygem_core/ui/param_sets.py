@@ -62,7 +62,8 @@ class SetChooser:
         options = [(tr("set_own", self.lang), OWN)]
         options += [(tr("set_shipped", self.lang, name=s.name) if s.shipped else s.name, s.name) for s in found]
         with self.quiet():
-            self.pick.options = options
+            if tuple(options) != tuple(self.pick.options):      # unchanged: an open menu stays open
+                self.pick.options = options
             self.pick.value = value if value in {v for _, v in options} else OWN
         if self.pick.value == OWN:
             self._values = None
