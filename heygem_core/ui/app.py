@@ -18,7 +18,6 @@ import ipywidgets as w
 
 from ..errors import HeygemError, InputError, OptionsError
 from ..jobs.cluster_file import read_cluster_file
-from ..options import LipSyncOptions
 from .cluster import cluster_html
 from .history import HistoryGallery
 from .i18n import LANGS, normalise_lang, tr
@@ -299,10 +298,7 @@ class Dashboard:
         self.batch_videos.set_paths(videos)
         self.batch_audio.choose(None)
         self.script.area.value = ""
-        try:
-            self.options.set_options(LipSyncOptions.from_dict(job.options))
-        except OptionsError as exc:         # made by an older version: the options on show stay
-            log.info("the options of job %s not restored: %s", job.id, exc)
+        self.options.set_values(job.options)
         self.tabs.selected_index = 1
         self._say(self.batch_message, tr("again_ready", self.lang, n=len(self.batch_videos.paths)))
 

@@ -107,13 +107,8 @@ def restore_page(d, state: dict) -> None:
             d.options.sets.choose(state["params"])
         except Exception as exc:      # the set was deleted or renamed since
             log.info("remembered parameter set not restored: %s", exc)
-    values = state.get("options")
-    if isinstance(values, dict):
-        known = {k: v for k, v in values.items() if k in d.options.inputs}
-        try:
-            d.options.set_options(type(d.options.options()).from_dict(known))
-        except Exception as exc:      # options saved by an older version: keep the defaults
-            log.info("remembered options not restored: %s", exc)
+    if isinstance(state.get("options"), dict):
+        d.options.set_values(state["options"])
     store = d.ws.store
     if isinstance(single.get("job"), str) and store.get_job(single["job"]) is not None:
         d.single_job = single["job"]

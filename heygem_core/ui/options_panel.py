@@ -9,6 +9,7 @@ panel of the dashboard and of the tuning notebook, in Chinese or English.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from pathlib import Path
 from typing import Any, Callable
@@ -19,6 +20,8 @@ from ..errors import OptionsError
 from ..options import LipSyncOptions, option_fields
 from .i18n import option_help, option_label, option_value_label, tr
 from .param_sets import SetChooser
+
+log = logging.getLogger(__name__)
 
 GROUPS = ("engine", "mouth", "face", "output")
 _BACK = {"en": "Back to the default: {value}", "zh": "恢复默认值：{value}"}
@@ -149,6 +152,18 @@ class OptionsPanel:
         for name, value in options.to_dict().items():
             self.inputs[name].value = "" if value is None else value
         self._check()
+
+    def set_values(self, values: dict) -> bool:
+        """Show stored option values (a job's, the page's memory). Names this version does not know are
+        left out; when the rest is not a valid set, nothing changes and the answer is False."""
+        known = {k: v for k, v in (values or {}).items() if k in self.inputs}
+        try:
+            options = LipSyncOptions.from_dict(known)
+        except (TypeError, ValueError) as exc:        # stored by another version
+            log.info("stored options not shown: %s", exc)
+            return False
+        self.set_options(options)
+        return True
 
     def observe(self, callback: Callable[[], None]) -> None:
         """Call ``callback()`` whenever any option changes."""
