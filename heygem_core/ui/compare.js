@@ -140,6 +140,7 @@
     el.querySelector(".hg-compare-close").addEventListener("click", close);
     el.addEventListener("click", function (event) { if (event.target === el) { close(); } });
     label();
+    play.focus();                       // Space or Enter plays and pauses, Escape closes
   }
 
   function close() {
