@@ -51,8 +51,7 @@ class SetChooser:
         self.save_row = w.VBox([w.HBox([self.name, self.save_button], layout=w.Layout(width="100%")),
                                 self.message])
         self.save_row.add_class("hg-set-save-row")
-        self.refresh()
-        self.set_lang(lang)
+        self.set_lang(lang)                   # words, and the sets on disk
 
     # -- the menu -----------------------------------------------------------------------------------------
     def refresh(self, select: str | None = None) -> None:
@@ -61,10 +60,13 @@ class SetChooser:
         value = select if select is not None else self.pick.value
         options = [(tr("set_own", self.lang), OWN)]
         options += [(tr("set_shipped", self.lang, name=s.name) if s.shipped else s.name, s.name) for s in found]
-        with self.quiet():
-            if tuple(options) != tuple(self.pick.options):      # unchanged: an open menu stays open
-                self.pick.options = options
-            self.pick.value = value if value in {v for _, v in options} else OWN
+        value = value if value in {v for _, v in options} else OWN
+        changed = tuple(options) != tuple(self.pick.options)
+        if changed or self.pick.value != value:     # unchanged (the poller's look): an open menu stays open
+            with self.quiet():
+                if changed:
+                    self.pick.options = options
+                self.pick.value = value
         if self.pick.value == OWN:
             self._values = None
 
