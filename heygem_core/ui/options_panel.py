@@ -92,6 +92,7 @@ class OptionsPanel:
         for name, f in self.fields.items():
             self.resets[name] = undo = w.Button(icon="undo", layout=w.Layout(width="2.6em", visibility="hidden"))
             undo.add_class("hg-quiet")
+            undo.add_class("hg-icon-only")
             undo.on_click(lambda _, n=name: self._reset_one(n))
             row = w.HBox([self.inputs[name], undo], layout=w.Layout(width="100%"))
             groups.setdefault(f.metadata["group"], []).append(row)

@@ -46,6 +46,7 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
 .hg-app .jupyter-button.mod-primary { background: var(--hg-accent); }
 .hg-app .hg-quiet { background: #fff; border: 1px solid var(--hg-line); color: var(--hg-text); }
 .hg-app .hg-quiet:hover { background: #f3f4f6; }
+.hg-app .hg-icon-only { padding: 0; text-overflow: clip; }
 .hg-app .hg-go { height: 40px; font-size: 15px; font-weight: 600; padding: 0 26px; }
 .hg-app .widget-upload { flex: 0 0 auto; background: var(--hg-accent-soft); color: var(--hg-accent); border: 1px dashed #9db8f5;
           font-size: 0; }
