@@ -1,5 +1,8 @@
-"""The tuning notebook's words, in Chinese and English (the options' own labels and help are in ui.i18n)."""
+"""The tuning notebook's words, in Chinese and English (the options' own labels and help are in ui.i18n, whose
+``translator`` gives this table its ``tr``)."""
 from __future__ import annotations
+
+from ..ui.i18n import translator
 
 TEXT: dict[str, tuple[str, str]] = {
     "media": ("素材", "Media"),
@@ -57,8 +60,4 @@ TEXT: dict[str, tuple[str, str]] = {
     "folder": ("用户参数集保存在 {folder}", "Your sets are saved in {folder}"),
 }
 
-
-def tr(key: str, lang: str, **values) -> str:
-    zh, en = TEXT[key]
-    text = zh if lang == "zh" else en
-    return text.format(**values) if values else text
+tr = translator(TEXT)

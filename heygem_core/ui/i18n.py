@@ -243,11 +243,19 @@ def option_value_label(name: str, value, lang: str) -> str:
     return (pair[0] if lang == "zh" else pair[1]) if pair else str(value)
 
 
-def tr(key: str, lang: str, **values) -> str:
-    """The text for ``key`` in ``lang`` (``zh`` or ``en``), with ``values`` filled in."""
-    zh, en = TEXT[key]
-    text = zh if lang == "zh" else en
-    return text.format(**values) if values else text
+def translator(table: dict[str, tuple[str, str]]):
+    """The ``tr(key, lang, **values)`` of a word table (``key`` → ``(zh, en)``): the text for ``key`` in
+    ``lang`` (``zh`` or ``en``), with ``values`` filled in. The dashboard's words are ``TEXT`` here; the
+    tuning notebook's (``tuning.words``) are a table of their own, looked up by this same function."""
+    def tr(key: str, lang: str, **values) -> str:
+        zh, en = table[key]
+        text = zh if lang == "zh" else en
+        return text.format(**values) if values else text
+
+    return tr
+
+
+tr = translator(TEXT)
 
 
 def stage_label(stage: str, lang: str) -> str:
