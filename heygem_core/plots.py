@@ -6,6 +6,7 @@
     plot_face(frame, lm, patch)              # landmarks, lip contours, the engine's region and mask outline
     plot_sync(preview)                       # the preview's sync picture, with the engine's aim
     png, size = figure_png(fig)              # PNG bytes (2× pixels for sharp screens) and CSS size
+    time_axis(ax).time_at(0.5)               # the time under a click halfway across that PNG
 
 Functions take arrays and results and return matplotlib ``Axes`` (or a ``Figure``); nothing here computes
 a result, and nothing needs a notebook.
@@ -13,6 +14,7 @@ a result, and nothing needs a notebook.
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -176,6 +178,19 @@ def plot_sync(preview, ax=None, frame: int | None = None):
     return ax
 
 
+PAD_INCHES = 0.1         # the margin a tight crop keeps around the figure's ink
+
+
+def _tight_box(fig):
+    """The part of ``fig`` its PNG shows (inches): its ink with a small margin, as ``bbox_inches="tight"``
+    finds it; computed here so that ``figure_png`` and ``time_axis`` crop alike."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not isinstance(fig.canvas, FigureCanvasAgg):
+        FigureCanvasAgg(fig)
+    return fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_INCHES)
+
+
 def figure_png(fig, scale: int = SCALE) -> tuple[bytes, tuple[int, int]]:
     """The figure as PNG bytes at ``scale`` pixels per CSS pixel, and its size in CSS pixels: show it at
     that size, neither stretched nor upscaled."""
@@ -183,7 +198,44 @@ def figure_png(fig, scale: int = SCALE) -> tuple[bytes, tuple[int, int]]:
 
     fig = getattr(fig, "figure", fig)            # an Axes is accepted too
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=fig.dpi * scale, bbox_inches="tight")
+    fig.savefig(buf, format="png", dpi=fig.dpi * scale, bbox_inches=_tight_box(fig))
     data = buf.getvalue()
     width, height = Image.open(io.BytesIO(data)).size
     return data, (int(round(width / scale)), int(round(height / scale)))
+
+
+@dataclass(frozen=True)
+class TimeAxis:
+    """Where an Axes' time axis lies across its figure's PNG: ``left`` and ``right`` are the plot area's
+    edges as fractions of the picture's width (0 … 1), ``t0`` and ``t1`` the times (s) at those edges;
+    ``top`` and ``bottom`` its edges as fractions of the height, from the top. A click at a fraction of the
+    picture's width becomes a time, and a time a place to draw a cursor."""
+
+    left: float
+    right: float
+    t0: float
+    t1: float
+    top: float = 0.0
+    bottom: float = 1.0
+
+    def time_at(self, x: float) -> float | None:
+        """The time at ``x`` (fraction of the picture's width); None outside the plot area."""
+        if not self.left <= x <= self.right or self.right <= self.left:
+            return None
+        return self.t0 + (x - self.left) / (self.right - self.left) * (self.t1 - self.t0)
+
+    def x_of(self, t: float) -> float:
+        """The fraction of the picture's width where time ``t`` is drawn."""
+        return self.left + (t - self.t0) / (self.t1 - self.t0) * (self.right - self.left)
+
+
+def time_axis(ax) -> TimeAxis:
+    """The ``TimeAxis`` of ``ax`` (x in seconds) in the PNG ``figure_png`` makes of its figure."""
+    fig = ax.figure
+    box = _tight_box(fig)
+    fig.canvas.draw()            # the plot area's place settles once the figure is laid out
+    area = ax.get_window_extent().transformed(fig.dpi_scale_trans.inverted())
+    t0, t1 = ax.get_xlim()
+    return TimeAxis(left=(area.x0 - box.x0) / box.width, right=(area.x1 - box.x0) / box.width,
+                    t0=float(t0), t1=float(t1), top=(box.y1 - area.y1) / box.height,
+                    bottom=(box.y1 - area.y0) / box.height)

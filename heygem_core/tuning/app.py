@@ -1,13 +1,16 @@
-"""The tuning notebook's interface (ipywidgets): media, the options panel, previews of any moment and the
-pictures that explain them, parameter sets.
+"""The tuning notebook's interface (ipywidgets): media and the speech's script, the options panel, previews of
+any moment in a side-by-side player with the pictures that explain them (one cursor: a click on a curve goes
+there), parameter sets, and sending the settings to a batch.
 
-    app = TuningApp("builtin:speech", "builtin:clip")    # paths: the current folder, then the project
+    app = TuningApp("builtin:speech", "builtin:clip", text="Peter bought a map.")   # paths: here, then the project
     display(app)            # in JupyterLab
     preview = app.render()  # what the Preview button does (the button renders on a thread)
     app.save("mine")        # ~/.config/heygem/params/mine.yaml; app.load("mine") puts it back
+    app.send_to_batch("mine", [a, b, c])   # saved as the set "mine", queued as one job in the workspace
 
 Previews, built-in media and uploads go to the workspace (``project.workspace_dir()``); the computing is in
-``tuning.session``, the pictures in ``heygem_core.plots``: this module only wires them up.
+``tuning.session``, the pictures in ``heygem_core.plots``, the player in ``tuning.player``: this module only
+wires them up.
 """
 from __future__ import annotations
 
@@ -18,18 +21,32 @@ from typing import Callable
 
 import ipywidgets as W
 
+from . import params as sets
+from .player import Player
 from .session import Preview, TuningSession
 from .sets_panel import SetsPanel, error_html, note
 from .words import tr
 from .. import plots, project
-from ..errors import HeygemError, InputError, OptionsError
+from ..errors import HeygemError, InputError, OptionsError, ParamsExist
 from ..media.files import IMAGE_EXTS, SOUND_EXTS, VIDEO_EXTS
 from ..options import LipSyncOptions
 from ..ui.options_panel import OptionsPanel
+from ..ui.script_box import ScriptBox
 
 log = logging.getLogger(__name__)
 
 MEDIA_EXTS = SOUND_EXTS + VIDEO_EXTS + IMAGE_EXTS
+
+
+def script_text(value: str | Path | None) -> str | None:
+    """The speech's script: ``value`` itself, or the text of the ``.txt`` file it names (looked for in the
+    current folder, then the project)."""
+    from ..batch.plan import script_text as words
+
+    text = str(value or "").strip()
+    if text.lower().endswith(".txt") and "\n" not in text:
+        value = project.resolve(text)
+    return words(value)
 DEBOUNCE_S = 0.6
 _STYLE = {"description_width": "8em"}
 
@@ -37,12 +54,14 @@ _STYLE = {"description_width": "8em"}
 class TuningApp:
     """The tuning notebook's interface. ``audio`` and ``video`` are paths or built-in media (``builtin:speech``,
     ``builtin:clip``, ``builtin:photo``); ``workspace`` defaults to the project's. ``start``: where previews
-    start, in seconds of the result (None: a lively stretch)."""
+    start, in seconds of the result (None: a lively stretch). ``text``: the speech's script (its words, or a
+    ``.txt`` file), for the script box; previews and full renders use what the box holds."""
 
     def __init__(self, audio: str | Path = "builtin:speech", video: str | Path = "builtin:clip", *,
                  workspace: str | Path | None = None, work_dir: str | Path | None = None,
                  params_dir: str | Path | None = None, options: LipSyncOptions | None = None,
-                 seconds: float = 2.0, start: float | None = None, lang: str = "en"):
+                 seconds: float = 2.0, start: float | None = None, text: str | Path | None = None,
+                 lang: str = "en"):
         from ..batch import resolve_media
         from ..jobs.workspace import Workspace
 
@@ -61,6 +80,7 @@ class TuningApp:
         self._timer: threading.Timer | None = None
         self._showing = False       # set while the app moves its own controls
         self._generation = 0        # counts changes of what a preview depends on
+        self._following_player = False   # set while the frame follows the player (no seek back)
 
         def control(cls, key, **kw):
             return cls(description=tr(key, lang), tooltip=tr(f"{key}_tip", lang), style=_STYLE, **kw)
@@ -71,7 +91,13 @@ class TuningApp:
         self.video_pick = control(W.Dropdown, "face", layout=W.Layout(width="30em"))
         self.upload = W.FileUpload(accept=",".join(MEDIA_EXTS), multiple=True, description=tr("upload", lang),
                                    tooltip=tr("upload_tip", lang))
+        self.script = ScriptBox(lang)           # the dashboard's script box: the same words, the same rule
+        self.script.area.continuous_update = False
+        self.script.area.value = script_text(text) or ""
+        self.script.widget.layout.width = "46em"
+        self.batch_videos = control(W.SelectMultiple, "batch_videos", rows=5, layout=W.Layout(width="36em"))
         self._refresh_media(audio=audio, video=video)
+        self.batch_videos.value = (self.video_pick.value,)
 
         self.seconds = control(W.FloatSlider, "seconds", value=seconds, min=0.5, max=6.0, step=0.1,
                                continuous_update=False, layout=W.Layout(width="26em"))
@@ -90,14 +116,23 @@ class TuningApp:
         self.status = note()
         self.history = control(W.Dropdown, "history", options=[], layout=W.Layout(width="36em"))
 
-        self.video = W.Video(format="mp4", autoplay=True, loop=True, controls=True, layout=W.Layout(width="360px"))
+        self.player = Player(self._time_picked)
+        self.video = self.player.video          # template | result, one play/pause/seek for both
         self.stills = W.Image(format="png")
         self.frame = control(W.IntSlider, "frame", value=0, min=0, max=0, continuous_update=False,
                              layout=W.Layout(width="36em"))
         self.frame_label = note()
-        self.mel, self.face, self.sync = W.Image(format="png"), W.Image(format="png"), W.Image(format="png")
+        self.face = W.Image(format="png")
+        self.mel, self.sync = self.player.curves.setdefault("mel", note()), self.player.curves.setdefault("sync", note())
+
+        self.batch_name = control(W.Text, "batch_name", placeholder="mine", layout=W.Layout(width="22em"))
+        self.batch_button = W.Button(description=tr("send", lang), tooltip=tr("send_tip", lang), icon="list",
+                                     layout=W.Layout(width="auto"))
+        self.batch_message = note()
 
         self.sets = SetsPanel(self.panel, self.params_dir, self._tuned_on, lang, style=_STYLE)
+        self.batch_name.observe(lambda _: self.sets.unconfirm(), names="value")
+        self.batch_videos.observe(lambda _: self.sets.unconfirm(), names="value")
 
         # wiring
         self.audio_pick.observe(self._media_changed, names="value")
@@ -107,23 +142,29 @@ class TuningApp:
         for w in (self.seconds, self.auto_start, self.start):
             w.observe(self._inputs_changed, names="value")
         self.panel.observe(lambda: self._inputs_changed(None))
+        self.script.area.observe(self._inputs_changed, names="value")
         self.render_button.on_click(lambda _: self.render_in_background())
         self.full_button.on_click(lambda _: self._safely(self.render_full))
+        self.batch_button.on_click(lambda _: self._safely(self.send_to_batch, show=self.batch_message))
         self.frame.observe(self._frame_moved, names="value")
         self.history.observe(self._history_picked, names="value")
 
         def heading(key):
             return note(f"<h4 style='margin:0.6em 0 0.2em'>{tr(key, lang)}</h4>")
 
+        small = "<small style='color:#555'>{}</small>".format
         self.widget = W.VBox([
-            heading("media"), W.HBox([W.VBox([self.audio_pick, self.video_pick]), self.upload]),
+            heading("media"), W.HBox([W.VBox([self.audio_pick, self.video_pick]), self.upload]), self.script.widget,
             heading("options"), self.panel.widget,
             heading("preview"), W.HBox([self.seconds, self.auto_start]), W.HBox([self.start, self.start_time]),
             W.HBox([self.render_button, self.auto, self.progress, self.full_button]), self.status, self.history,
-            W.HBox([self.video, self.stills]),
-            heading("at_frame"), W.HBox([self.frame, self.frame_label]), W.HBox([self.mel, self.face]),
-            heading("sync"), self.sync,
+            W.HBox([W.VBox([note(small(tr("pair", lang))), self.video, self.player.bridge, self.player.inbox]),
+                    self.stills]),
+            heading("at_frame"), note(small(tr("click_hint", lang))), W.HBox([self.frame, self.frame_label]),
+            W.HBox([W.VBox([self.mel, self.sync]), self.face]),
             heading("sets"), self.sets.widget,
+            heading("batch"), note(small(tr("batch_note", lang, folder=self.workspace.outputs))),
+            self.batch_videos, W.HBox([self.batch_name, self.batch_button]), self.batch_message,
         ])
         self._update_bounds()
         if start is not None:
@@ -159,15 +200,15 @@ class TuningApp:
         """Render a preview with the current options and window, and show it."""
         return self._render(self._request(), on_progress)
 
-    def _request(self) -> tuple[int, LipSyncOptions, float | None, float]:
-        """What a preview started now renders: (generation, options, start, seconds)."""
+    def _request(self) -> tuple[int, LipSyncOptions, float | None, float, str | None]:
+        """What a preview started now renders: (generation, options, start, seconds, script)."""
         options = self.options
         start = None if self.auto_start.value else self.start.value / self.session.info(options).fps
-        return self._generation, options, start, float(self.seconds.value)
+        return self._generation, options, start, float(self.seconds.value), self.script.text
 
     def _render(self, request, on_progress=None) -> Preview:
-        generation, options, start, seconds = request
-        preview = self.session.render(options, start=start, seconds=seconds, on_progress=on_progress)
+        generation, options, start, seconds, text = request
+        preview = self.session.render(options, start=start, seconds=seconds, text=text, on_progress=on_progress)
         if generation == self._generation:
             self.show(preview)
         else:       # the settings moved on while it rendered: kept in the history, not shown as current
@@ -204,15 +245,50 @@ class TuningApp:
         return True
 
     def render_full(self, start_worker: bool = True) -> str:
-        """Queue the whole video with the current options in the workspace's job queue (the dashboard's):
-        the workspace's worker renders it (started here unless one runs) into ``<workspace>/outputs``, and
-        it shows in the dashboard's History. Returns the job's id."""
-        job = self.workspace.store.submit(self.audio_pick.value, [self.video_pick.value], self.options)
+        """Queue the whole video with the current options and script in the workspace's job queue (the
+        dashboard's): the workspace's worker renders it (started here unless one runs) into
+        ``<workspace>/outputs``, and it shows in the dashboard's History. Returns the job's id."""
+        job = self._queue([self.video_pick.value], start_worker)
+        self.status.value = tr("queued", self.lang, job=job, folder=self.workspace.outputs)
+        return job
+
+    def send_to_batch(self, name: str | None = None, videos=None, *, start_worker: bool = True) -> str:
+        """Send the current settings to a batch: the options are kept as the user's parameter set ``name``
+        (saved through ``tuning.params``; an existing set of the user's with other options is replaced only
+        on a second click), then the speech, its script and ``videos`` (default: those ticked) are queued as
+        one job in the workspace, as the dashboard's Batch tab queues them. Returns the job's id."""
+        name = (self.batch_name.value if name is None else name).strip()
+        videos = [str(v) for v in (self.batch_videos.value if videos is None else videos)]
+        if not videos:
+            raise OptionsError("videos", "tick at least one face video to send to the batch")
+        if not name:
+            raise OptionsError("name", "give the settings a name: they are saved as a parameter set of yours")
+        options = self.options
+        try:
+            kept = sets.find_params(name, self.params_dir).path
+            same = LipSyncOptions.from_yaml(kept) == options
+        except OptionsError:
+            same = False
+        if not same:
+            try:
+                kept = self.sets.save(name, button=self.batch_button)
+            except ParamsExist:
+                self.batch_message.value = error_html(ParamsExist(
+                    sets.find_params(name, self.params_dir).path,
+                    "a set of yours has this name and other options: click again to replace it and send"), "#9a5b00")
+                raise
+        job = self._queue(videos, start_worker)
+        self.batch_message.value = tr("sent", self.lang, job=job, n=len(videos), name=kept.stem,
+                                      path=kept, folder=self.workspace.outputs)
+        return job
+
+    def _queue(self, videos: list[str], start_worker: bool) -> str:
+        """Queue this speech, its script and ``videos`` with the current options in the workspace."""
+        job = self.workspace.store.submit(self.audio_pick.value, videos, self.options, text=self.script.text)
         if start_worker:
             from ..jobs import ensure_worker
 
             ensure_worker(self.workspace.root)
-        self.status.value = tr("queued", self.lang, job=job, folder=self.workspace.outputs)
         return job
 
     def wait(self, timeout: float | None = None) -> None:
@@ -223,9 +299,10 @@ class TuningApp:
             self._thread.join(timeout)
 
     def show(self, preview: Preview) -> None:
-        """Show ``preview``: its video, stills, sync curve, and the pictures at its open-mouth frame."""
+        """Show ``preview``: the template and the result side by side in the player, the stills, and the
+        curves and pictures at its open-mouth frame."""
         self.preview = preview
-        self.video.value = preview.path.read_bytes()
+        self.player.show(preview.pair.read_bytes(), preview.start)
         self._picture(self.stills, plots.plot_stills(preview))
         self._showing = True
         try:   # the slider counts frames of the full render, as every picture's title does
@@ -246,13 +323,36 @@ class TuningApp:
             self._showing = showing
 
     def show_frame(self, frame: int) -> None:
-        """Draw the mel window and the face (landmarks, region, mask) at output frame ``frame``."""
+        """Draw the mel window, the face (landmarks, region, mask) and the sync curve at output frame
+        ``frame``: the cursor the player, the spectrogram and the sync curve share."""
         if self.preview is None:
             return
+        hint = tr("click_tip", self.lang)
         self.frame_label.value = self.preview.frame_label(self.preview.position(frame))
-        self._picture(self.mel, self.session.plot_mel(self.preview, frame))
+        self.player.curve("mel", self.session.plot_mel(self.preview, frame), title=hint)
         self._picture(self.face, self.session.plot_face(self.preview, frame))
-        self._picture(self.sync, plots.plot_sync(self.preview, frame=frame))      # the same frame marked
+        self.player.curve("sync", plots.plot_sync(self.preview, frame=frame), title=hint)   # the same frame
+
+    def _time_picked(self, seconds: float, source: str) -> None:
+        """A click on a curve (``source`` "curve") or the resting player ("video") points at ``seconds`` of
+        the full result: the frame goes there, and after a click the player too."""
+        if self.preview is None:
+            return
+        frame = self.preview.frame_at(seconds, nearest=source == "curve")
+        if frame == self.frame.value:
+            if source == "curve":
+                self._seek(frame)
+            return
+        self._following_player = source == "video"
+        try:
+            self.frame.value = frame
+        finally:
+            self._following_player = False
+
+    def _seek(self, frame: int) -> None:
+        """Put the player on output frame ``frame`` (a quarter into it, clear of the frame's edges)."""
+        if self.preview is not None:
+            self.player.seek((self.preview.position(frame) + 0.25) / self.preview.fps)
 
     @staticmethod
     def _picture(image: W.Image, fig) -> None:
@@ -275,11 +375,13 @@ class TuningApp:
         return media
 
     # -- wiring
-    def _safely(self, action, *args):
-        """Run an action; show an error in the status line instead of a traceback."""
-        show = self.status
+    def _safely(self, action, *args, show: W.HTML | None = None):
+        """Run an action; show an error in the status line (or ``show``) instead of a traceback."""
+        show = show if show is not None else self.status
         try:
             return action(*args)
+        except ParamsExist:
+            pass                        # the question is already on its button and beside it
         except Exception as exc:  # noqa: BLE001 - a callback's exception would only reach the log console
             if not isinstance(exc, HeygemError):
                 log.exception("tuning action failed")
@@ -293,9 +395,9 @@ class TuningApp:
             return
         self._generation += 1
         self.preview = None
-        for image in (self.stills, self.mel, self.face, self.sync):
+        for image in (self.stills, self.face):
             image.value = b""
-        self.video.value = b""
+        self.player.clear()
         self.frame_label.value = ""
         self.status.value = tr("stale", self.lang)
         self._safely(self._update_bounds)
@@ -326,6 +428,8 @@ class TuningApp:
     def _frame_moved(self, change) -> None:
         if not self._showing:
             self._safely(self.show_frame, change["new"])
+            if not self._following_player:
+                self._seek(change["new"])
 
     def _history_picked(self, change) -> None:
         if self._showing or change["new"] is None:
@@ -348,6 +452,9 @@ class TuningApp:
             self.audio_pick.value = str(audio)
         if video is not None:
             self.video_pick.value = str(video)
+        ticked = self.batch_videos.value
+        self.batch_videos.options = self.video_pick.options
+        self.batch_videos.value = tuple(v for v in ticked if v in dict(self.video_pick.options).values())
 
     def store_upload(self, name: str, content: bytes) -> Path:
         """Keep an uploaded medium in the workspace (its name kept, in any script; never over another)."""

@@ -5,12 +5,15 @@ for any window of the result with any options.
     preview = session.render(options, start=1.88, seconds=2.0)   # output frames 47…96 of the full render
     preview.frame_label(preview.open_frame)                      # "frame 61 (template frame 61)"
     session.face_at(preview, 61)                                 # template frame, landmarks, engine patch
+    preview.pair                                                 # template | result, one video, same frames
+    session.render(options, text="Peter bought a map.")          # with the script of the speech
 
 A preview is ``pipeline.generate`` with a ``window``: the same template frames, mouth and sound as the full
 render shows at that moment (the engine is prepared on the whole speech, so loudness is measured against the
 whole track's peak). Frames are numbered as in the full render everywhere; ``template_frames`` says which
-template frame each one came from. Previews are numbered on from the highest in ``work_dir``, so none is
-ever overwritten.
+template frame each one came from. Beside each preview, ``preview_NNN.pair.mp4`` shows the template's frames
+of the window and the result's side by side, cropped to the face, with the window's sound: one player plays,
+pauses and seeks both. Previews are numbered on from the highest in ``work_dir``, so none is ever overwritten.
 """
 from __future__ import annotations
 
@@ -31,6 +34,8 @@ from ..plots import crop_box
 log = logging.getLogger(__name__)
 
 _PREVIEW = re.compile(r"^preview_(\d+)\.mp4$")
+PAIR_HEIGHT = 360        # pixels of the side-by-side player's video, at most (it is the face, cropped)
+PAIR_GAP = 4             # white columns between template and result
 
 
 def pick_stretch(speech, fps: float, seconds: float) -> int:
@@ -86,6 +91,8 @@ class Preview:
     target_opening: np.ndarray | None = field(default=None, repr=False)   # the engine's aim, if it says
     result: Any = field(default=None, repr=False)           # the GenerateResult
     engine: Any = field(default=None, repr=False)           # the engine, prepared on the whole speech
+    text: str | None = None                                 # the script of the speech it was rendered with
+    pair: Path | None = None                                # template | result side by side (see the module)
 
     @property
     def start(self) -> float:
@@ -103,15 +110,24 @@ class Preview:
         """``k`` of output frame ``frame`` (clamped to the window)."""
         return int(min(max(int(frame) - self.start_frame, 0), self.frames - 1))
 
+    def frame_at(self, seconds: float, *, nearest: bool = False) -> int:
+        """The output frame at ``seconds`` of the full result, within the window: the frame on screen then
+        (a player's time), or with ``nearest`` the frame whose start is closest (a click on a curve, whose
+        frame marks are drawn at each frame's start)."""
+        x = float(seconds) * self.fps
+        frame = int(np.floor(x + 0.5)) if nearest else int(np.floor(x + 1e-6))
+        return self.frame(self.position(frame))
+
     def frame_label(self, k: int) -> str:
         return f"frame {self.frame(k)} (template frame {int(self.template_frames[k])})"
 
     def summary(self) -> str:
         sync = "" if self.score is None else f"; sync r = {self.score.r:.2f} at {self.score.lag_ms:+.0f} ms"
+        script = f"; script: {len(self.text.split())} words" if self.text else ""
         return (f"preview {self.path.name}: frames {self.start_frame}–{self.end_frame - 1} of "
                 f"{self.total_frames} ({self.frames} frames from {self.start:.2f} s), made in "
                 f"{self.result.seconds:.1f} s; open at {self.frame_label(self.open_frame)}, closed at "
-                f"{self.frame_label(self.closed_frame)}{sync}")
+                f"{self.frame_label(self.closed_frame)}{sync}{script}")
 
 
 class TuningSession:
@@ -166,8 +182,10 @@ class TuningSession:
         return first, first + span
 
     def render(self, options: LipSyncOptions, *, start: float | None = None, seconds: float = 2.0,
-               score: bool = True, on_progress=None, should_stop=None) -> Preview:
-        """Render ``seconds`` of the result from ``start`` (seconds; None: a lively stretch) with ``options``."""
+               text: str | None = None, score: bool = True, on_progress=None, should_stop=None) -> Preview:
+        """Render ``seconds`` of the result from ``start`` (seconds; None: a lively stretch) with ``options``
+        and the speech's script ``text`` (None: the mouth shapes come from the sound, as in a full render
+        without one)."""
         from ..engines import get_engine
         from ..media.timeline import template_indices
         from ..media.video import FrameReader, probe_video
@@ -180,6 +198,8 @@ class TuningSession:
         track = self.track(options)             # tracked once, whole: any window can start anywhere
         number = self._next_number()
         out = self.work_dir / f"preview_{number:03d}.mp4"
+        text = (text or "").strip() or None
+        self.speech.text = text                 # what the engine reads; its timeline is memoised per script
         engine = get_engine(options)
         result = generate(self.audio, self.video, out, options, speech=self.speech, engine=engine,
                           track_cache=self.cache_dir, window=(first, end), on_progress=on_progress,
@@ -207,7 +227,9 @@ class TuningSession:
                           total_frames=n_full, template_frames=tmpl, envelope=env, open_frame=k_open,
                           closed_frame=k_closed, stills=stills, crop=crop_box(boxes, info.width, info.height),
                           score=sync, result=result, engine=engine,
-                          target_opening=None if aim is None else np.asarray(aim[first:end], np.float64))
+                          target_opening=None if aim is None else np.asarray(aim[first:end], np.float64),
+                          text=text)
+        preview.pair = self.write_pair(preview, out.with_suffix(".pair.mp4"))
         self.history.append(preview)
         self._forget_old_previews(keep=8)
         log.info("%s", preview.summary())
@@ -220,8 +242,33 @@ class TuningSession:
     def _forget_old_previews(self, keep: int) -> None:
         """Remove this session's previews but the newest ``keep`` (others' previews are left alone)."""
         for old in self.history[:-keep]:
-            old.path.unlink(missing_ok=True)
+            for path in (old.path, old.pair):
+                if path is not None:
+                    path.unlink(missing_ok=True)
         del self.history[:-keep]
+
+    def write_pair(self, preview: Preview, out: Path, height: int = PAIR_HEIGHT) -> Path:
+        """``out``: the template's frames of ``preview``'s window (left) and the result's (right), each cropped
+        to the face and at most ``height`` pixels high, with the window's sound."""
+        import cv2
+
+        from ..media.audio import AudioStream
+        from ..media.encode import VideoWriter
+        from ..media.video import FrameReader, probe_video
+
+        x0, y0, x1, y1 = preview.crop
+        scale = min(1.0, height / max(1, y1 - y0))
+        w, h = 2 * max(1, round((x1 - x0) * scale / 2)), 2 * max(1, round((y1 - y0) * scale / 2))
+        canvas = np.full((h, 2 * w + PAIR_GAP, 3), 255, np.uint8)
+        template = FrameReader(self.info(preview.options)).frames(preview.template_frames)
+        result = FrameReader(probe_video(preview.path)).frames(range(preview.frames))
+        with VideoWriter(out, canvas.shape[1], h, preview.fps, audio=AudioStream(preview.path),
+                         preset="veryfast") as writer:
+            for (_, left), (_, right) in zip(template, result):
+                canvas[:, :w] = cv2.resize(left[y0:y1, x0:x1], (w, h), interpolation=cv2.INTER_AREA)
+                canvas[:, w + PAIR_GAP:] = cv2.resize(right[y0:y1, x0:x1], (w, h), interpolation=cv2.INTER_AREA)
+                writer.write(canvas)
+        return out
 
     def track(self, options: LipSyncOptions):
         """The template's face track with these options (from the cache after the first preview)."""

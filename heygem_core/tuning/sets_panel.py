@@ -35,6 +35,7 @@ class SetsPanel:
                  style: dict | None = None):
         self.panel, self.folder, self.media, self.lang = panel, folder, media, lang
         self._confirm: tuple[str, str] | None = None     # (action, name) awaiting its second click
+        self._asking: list[tuple[W.Button, str]] = []     # buttons showing a question, with their own words
 
         def button(key, icon):
             return W.Button(description=tr(key, lang), tooltip=tr(f"{key}_tip", lang), icon=icon)
@@ -51,21 +52,22 @@ class SetsPanel:
         self.delete_button.on_click(lambda _: self._safely(self.delete, self.pick.value))
         self.rename_button.on_click(lambda _: self._safely(self.rename, self.pick.value, self.name.value))
         for w in (self.name, self.pick):
-            w.observe(lambda _: self._unconfirm(), names="value")
+            w.observe(lambda _: self.unconfirm(), names="value")
         where = sets.user_params_dir() if folder is None else folder
         folder_note = note(f"<small>{tr('folder', lang, folder=where)}</small>")
         self.widget = W.VBox([W.HBox([self.name, self.save_button, self.rename_button]),
                               W.HBox([self.pick, self.load_button, self.delete_button]), self.message, folder_note])
         self.refresh()
 
-    def save(self, name: str, replace: bool = False) -> Path:
-        """Save the panel's options as the user's set ``name``; a second click confirms replacing one."""
+    def save(self, name: str, replace: bool = False, button: W.Button | None = None) -> Path:
+        """Save the panel's options as the user's set ``name``; a second click (of ``button``, by default
+        Save) confirms replacing one."""
         confirmed = replace or self._confirm == ("save", name)
-        self._unconfirm()
+        self.unconfirm()
         try:
             path = sets.save_params(self.panel.options(), name, self.folder, replace=confirmed, media=self.media())
         except ParamsExist:
-            self._ask("save", name, self.save_button, tr("replace", self.lang, name=name))
+            self._ask("save", name, button or self.save_button, tr("replace", self.lang, name=name))
             raise
         self.refresh(select=path.stem)
         self.message.value = tr("saved", self.lang, path=path)
@@ -86,7 +88,7 @@ class SetsPanel:
             sets.find_params(name, self.folder)
             self._ask("delete", name, self.delete_button, tr("confirm_delete", self.lang, name=name))
             return None
-        self._unconfirm()
+        self.unconfirm()
         path = sets.delete_params(name, self.folder)
         self.refresh()
         self.message.value = tr("deleted", self.lang, path=path)
@@ -106,13 +108,17 @@ class SetsPanel:
             self.pick.value = select
 
     def _ask(self, action: str, name: str, button: W.Button, question: str) -> None:
+        self.unconfirm()
         self._confirm = (action, name)
+        self._asking.append((button, button.description))
         button.description, button.button_style = question, "warning"
 
-    def _unconfirm(self) -> None:
+    def unconfirm(self) -> None:
+        """Forget a question awaiting its second click; its button says its own words again."""
         self._confirm = None
-        for button, key in ((self.save_button, "save"), (self.delete_button, "delete")):
-            button.description, button.button_style = tr(key, self.lang), ""
+        while self._asking:
+            button, words = self._asking.pop()
+            button.description, button.button_style = words, ""
 
     def _safely(self, action, *args):
         try:

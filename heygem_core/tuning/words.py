@@ -33,7 +33,31 @@ TEXT: dict[str, tuple[str, str]] = {
     "frame": ("帧", "Frame"),
     "frame_tip": ("完整结果中的帧号：下方的频谱和人脸显示这一帧。", "A frame of the full result: the spectrogram and face below show it."),
     "at_frame": ("某一帧的语音与人脸", "Speech and face at one frame"),
-    "sync": ("同步：嘴部张开程度与语音响度", "Sync: mouth opening over speech loudness"),
+    "pair": ("左：模板视频的这一段；右：预览结果。一个播放器同时播放、暂停和跳转两者（截取到人脸）。",
+             "Left: the template at these frames; right: the preview. One player plays, pauses and seeks both "
+             "(cropped to the face)."),
+    "click_hint": ("点击频谱或同步曲线即可跳到那一刻：播放器、帧号和下面的图片一起移动；播放时红线跟随播放位置。",
+                   "Click the spectrogram or the sync curve to go to that moment: the player, the frame and the "
+                   "pictures move together; while the player plays, a red line follows it."),
+    "click_tip": ("点击以跳到这一刻", "Click to go to this moment"),
+    "batch": ("发送到批处理", "Send to batch"),
+    "batch_note": ("把当前参数保存为你的参数集（下方的名称），并把这段语音、讲稿和勾选的视频作为一个任务加入工作区的队列——"
+                   "与仪表板的“批量处理”相同：队列一个一个地处理，进度和结果显示在仪表板的“队列”和“历史记录”中，"
+                   "视频保存在 {folder}。该参数集也可在批处理文件中使用（params: 名称）。",
+                   "Saves the current options as a parameter set of yours (the name below) and queues this speech, "
+                   "its script and the ticked videos as one job in the workspace's queue, as the dashboard's Batch "
+                   "tab does: they run one by one, the dashboard's Queue and History show their progress and "
+                   "results, and the videos go to {folder}. The set also works in batch files (params: NAME)."),
+    "batch_videos": ("视频", "Videos"),
+    "batch_videos_tip": ("要说这段语音的人物视频（按住 Ctrl 或 Shift 可多选）。",
+                         "The face videos that are to speak this speech (Ctrl or Shift to pick several)."),
+    "batch_name": ("参数集名称", "As set"),
+    "batch_name_tip": ("当前参数以这个名称保存为你的参数集，批处理使用它。",
+                       "The current options are saved as your set of this name; the batch uses it."),
+    "send": ("发送到批处理", "Send to batch"),
+    "send_tip": ("保存参数集，并把勾选的视频加入工作区的队列。", "Save the set and queue the ticked videos in the workspace."),
+    "sent": ("已加入队列：任务 {job}，{n} 个视频，参数集“{name}”（{path}）；结果将保存在 {folder}",
+             "Queued as job {job}: {n} video(s) with the set '{name}' ({path}); the results will be in {folder}"),
     "sets": ("参数集", "Parameter sets"),
     "name": ("名称", "Name"),
     "name_tip": ("保存或重命名用的名称（字母、数字、_ - .）。", "A name to save or rename to (letters, digits, _ - .)."),
