@@ -172,6 +172,60 @@ def test_figures_come_as_sharp_pngs_with_their_display_size():
     assert 500 < w < 700 and 150 < h < 260
 
 
+@pytest.mark.parametrize("make", ["sync", "mel"])
+@pytest.mark.parametrize("when", [0.93, 1.27, 1.61])
+def test_a_click_on_a_curve_is_the_time_drawn_under_it(make, when):
+    """A line drawn at a known time is found in the PNG; the picture's time axis maps its column back to
+    that time (within a pixel), and a time to that column, on both curves the player shares."""
+    import io
+
+    from PIL import Image
+
+    if make == "mel":
+        ax = plots.plot_mel(bursts(), 25.0, 30, (0.8, 1.8))
+    else:
+        ax = plots._axes(7.2, 2.4)
+        ax.plot([0.8, 1.8], [0.0, 0.3])
+        ax.set(xlim=(0.8, 1.8), xlabel="time (s)", ylabel="opening", title="sync r = 0.70 at +40 ms")
+    ax.axvline(when, color=(0.0, 1.0, 0.0), lw=1.0)
+    png, (w, h) = plots.figure_png(ax)
+    axis = plots.time_axis(ax)
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    green = (rgb[..., 1] > 200) & (rgb[..., 0] < 80) & (rgb[..., 2] < 80)
+    rows, cols = np.nonzero(green)
+    column = (cols.min() + cols.max() + 1) / 2 / rgb.shape[1]          # the line's middle, as a fraction
+    pixel = 1.0 / rgb.shape[1]
+    seconds_per_pixel = (axis.t1 - axis.t0) / ((axis.right - axis.left) * rgb.shape[1])
+    assert axis.time_at(column) == pytest.approx(when, abs=1.5 * seconds_per_pixel)
+    assert axis.x_of(when) == pytest.approx(column, abs=1.5 * pixel)
+    assert axis.top * rgb.shape[0] == pytest.approx(rows.min(), abs=2)        # the plot area's height too
+    assert axis.bottom * rgb.shape[0] == pytest.approx(rows.max() + 1, abs=2)
+    assert axis.time_at(axis.left / 2) is None and axis.time_at((1 + axis.right) / 2) is None   # the margins
+
+
+def test_a_time_is_the_frame_on_screen_or_the_nearest_frame_mark():
+    from heygem_core.tuning.session import Preview
+
+    p = Preview(path=Path("p.mp4"), number=1, options=LipSyncOptions(), start_frame=20, frames=15, fps=25.0,
+                total_frames=40, template_frames=np.zeros(15, int), envelope=np.zeros(15), open_frame=0,
+                closed_frame=0, stills={})
+    assert p.frame_at(1.0) == 25 and p.frame_at(1.038) == 25 and p.frame_at(1.039, nearest=True) == 26
+    assert p.frame_at((26 + 0.25) / 25) == 26                         # where the app seeks: a quarter in
+    assert p.frame_at(0.0) == 20 and p.frame_at(9.0, nearest=True) == 34    # within the window
+
+
+def test_the_dashboard_and_the_tuner_share_one_word_lookup():
+    from heygem_core.tuning import words
+    from heygem_core.ui import i18n
+
+    assert words.tr.__code__ is i18n.tr.__code__                      # one function, two tables
+    assert words.tr("queued", "en", job="j1", folder="out") == "Queued as job j1; the result will be in out"
+    assert i18n.tr("queued", "zh", n=2) == "已加入队列：2 个视频。"
+    assert (words.tr("send", "zh"), i18n.tr("script", "en")) == ("发送到批处理", "Script (optional)")
+    with pytest.raises(KeyError):
+        words.tr("no such words", "en")
+
+
 # -- the options panel (one for the dashboard and the notebook)
 
 def test_the_panel_has_a_control_per_option_with_its_range_choices_and_help():
