@@ -183,12 +183,16 @@ PAD_INCHES = 0.1         # the margin a tight crop keeps around the figure's ink
 
 def _tight_box(fig):
     """The part of ``fig`` its PNG shows (inches): its ink with a small margin, as ``bbox_inches="tight"``
-    finds it; computed here so that ``figure_png`` and ``time_axis`` crop alike."""
+    finds it, widened to whole CSS pixels (so the PNG is exactly ``scale`` times its CSS size); computed
+    here so that ``figure_png`` and ``time_axis`` crop alike."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.transforms import Bbox
 
     if not isinstance(fig.canvas, FigureCanvasAgg):
         FigureCanvasAgg(fig)
-    return fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_INCHES)
+    box = fig.get_tightbbox(fig.canvas.get_renderer()).padded(PAD_INCHES)
+    width, height = (np.ceil(box.width * fig.dpi - 1e-6) / fig.dpi, np.ceil(box.height * fig.dpi - 1e-6) / fig.dpi)
+    return Bbox.from_bounds(box.x0, box.y0, width, height)
 
 
 def figure_png(fig, scale: int = SCALE) -> tuple[bytes, tuple[int, int]]:

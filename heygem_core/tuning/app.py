@@ -93,7 +93,7 @@ class TuningApp:
                                    tooltip=tr("upload_tip", lang))
         self.script = ScriptBox(lang)           # the dashboard's script box: the same words, the same rule
         self.script.area.continuous_update = False
-        self.script.area.value = script_text(text) or ""
+        self.script.area.value = (script_text(text) or "").strip()
         self.script.widget.layout.width = "46em"
         self.batch_videos = control(W.SelectMultiple, "batch_videos", rows=5, layout=W.Layout(width="36em"))
         self._refresh_media(audio=audio, video=video)
