@@ -166,11 +166,13 @@ def test_tune_notebook_renders_a_preview_and_saves_params_that_load_back(kernel,
     nb = execute(NOTEBOOKS / "tune.ipynb", tmp_path / "tune.ipynb", cwd=tmp_path, audio=str(media["audio"]),
                  video=str(media["clip"]), workspace=str(tmp_path / "ws"), work_dir="work",
                  params_dir=str(tmp_path / "sets"), start_params="start.yaml", preview_seconds=1.0,
-                 preview_from=0.2, save_as="lively")
+                 preview_from=0.2, save_as="lively", script="Peter bought a map.")
 
     assert not list(outputs(nb, "error"))
     text = "".join("".join(out["text"]) for _, out in outputs(nb, "stream"))
     assert "preview preview_001.mp4: frames 5–29 of 30 (25 frames from 0.20 s)" in text
+    summary = next(line for line in text.splitlines() if line.startswith("preview preview_001.mp4"))
+    assert summary.endswith("; script: 4 words")                # the script parameter is used
     saved = tmp_path / "sets" / "lively.yaml"
     assert "loads back into the same options" in text
     assert LipSyncOptions.from_yaml(saved) == start          # sliders → file → options, nothing lost
