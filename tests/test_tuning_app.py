@@ -327,9 +327,12 @@ def test_send_to_batch_saves_the_set_and_queues_the_ticked_videos_that_then_run(
     cv2.imwrite(str(other), cv2.flip(cv2.imread(str(photo)), 1))
     app = TuningApp(audio, photo, workspace=tmp_path / "ws")
     assert app.batch_videos.value == (str(photo),)                    # the template being tuned is ticked
-    upload(app, "other.png", other.read_bytes())
-    assert app.batch_videos.value == (str(photo),)                    # ticks stay as the list grows
-    second = next(v for label, v in app.batch_videos.options if label == "other.png")
+    app.batch_add.value = "nowhere/*.mp4"
+    assert "no video or photo matches this pattern (looked in " in app.batch_message.value
+    app.batch_add.value = str(tmp_path / "oth*.png")                  # templates on disk, by pattern
+    second = str(other)
+    assert app.batch_videos.value == (str(photo), second) and "Added and ticked 1 video" in app.batch_message.value
+    assert app.batch_add.value == "" and ("other.png", second) in app.video_pick.options
 
     app.batch_videos.value = ()
     app.batch_name.value = "lecture"
@@ -347,7 +350,7 @@ def test_send_to_batch_saves_the_set_and_queues_the_ticked_videos_that_then_run(
     job = app.send_to_batch(start_worker=False)
     assert job in app.batch_message.value and "2 video(s)" in app.batch_message.value
     assert sets.load_params("lecture") == LipSyncOptions(mouth_gain=1.3)        # kept as the user's set
-    assert sets.tuned_on(user_params / "lecture.yaml")["face"] == app.video_pick.value == second
+    assert sets.tuned_on(user_params / "lecture.yaml")["face"] == str(photo)         # what it was tuned on
     record = app.workspace.store.get_job(job)
     assert [Path(i.video).name for i in record.items] == ["face.png", "other.png"]
     assert LipSyncOptions.from_dict(record.options) == LipSyncOptions(mouth_gain=1.3)

@@ -125,6 +125,8 @@ class TuningApp:
         self.face = W.Image(format="png")
         self.mel, self.sync = self.player.curves.setdefault("mel", note()), self.player.curves.setdefault("sync", note())
 
+        self.batch_add = control(W.Text, "batch_add", placeholder="media/*.mp4", continuous_update=False,
+                                 layout=W.Layout(width="36em"))
         self.batch_name = control(W.Text, "batch_name", placeholder="mine", layout=W.Layout(width="22em"))
         self.batch_button = W.Button(description=tr("send", lang), tooltip=tr("send_tip", lang), icon="list",
                                      layout=W.Layout(width="auto"))
@@ -146,13 +148,15 @@ class TuningApp:
         self.render_button.on_click(lambda _: self.render_in_background())
         self.full_button.on_click(lambda _: self._safely(self.render_full))
         self.batch_button.on_click(lambda _: self._safely(self.send_to_batch, show=self.batch_message))
+        self.batch_add.observe(lambda ch: ch["new"].strip() and self._safely(self.add_videos, ch["new"],
+                                                                             show=self.batch_message), names="value")
         self.frame.observe(self._frame_moved, names="value")
         self.history.observe(self._history_picked, names="value")
 
         def heading(key):
             return note(f"<h4 style='margin:0.6em 0 0.2em'>{tr(key, lang)}</h4>")
 
-        small = "<small style='color:#555'>{}</small>".format
+        small = "<div style='line-height:1.35;color:#555;font-size:90%;margin:0.2em 0'>{}</div>".format
         self.widget = W.VBox([
             heading("media"), W.HBox([W.VBox([self.audio_pick, self.video_pick]), self.upload]), self.script.widget,
             heading("options"), self.panel.widget,
@@ -164,7 +168,7 @@ class TuningApp:
             W.HBox([W.VBox([self.mel, self.sync]), self.face]),
             heading("sets"), self.sets.widget,
             heading("batch"), note(small(tr("batch_note", lang, folder=self.workspace.outputs))),
-            self.batch_videos, W.HBox([self.batch_name, self.batch_button]), self.batch_message,
+            self.batch_videos, self.batch_add, W.HBox([self.batch_name, self.batch_button]), self.batch_message,
         ])
         self._update_bounds()
         if start is not None:
@@ -281,6 +285,29 @@ class TuningApp:
         self.batch_message.value = tr("sent", self.lang, job=job, n=len(videos), name=kept.stem,
                                       path=kept, folder=self.workspace.outputs)
         return job
+
+    def add_videos(self, spec: str | Path) -> list[Path]:
+        """Add the videos and photos ``spec`` names (a path, or a pattern such as ``media/*.mp4``; looked for
+        in the current folder, then the project) to the choices, ticked for the batch."""
+        from ..batch.plan import expand_videos
+
+        text = str(spec).strip()
+        if not text:
+            raise OptionsError("videos", "give a path or a pattern such as media/*.mp4")
+        found = []
+        for entry in expand_videos([project.resolve(text)], self.media_dir):
+            if entry.path is None:
+                raise InputError(text, f"{entry.error} (looked in {' and '.join(map(str, project.places()))})")
+            if entry.path.suffix.lower() not in VIDEO_EXTS + IMAGE_EXTS:
+                raise InputError(entry.path, f"not a video or photo; use one of {' '.join(VIDEO_EXTS + IMAGE_EXTS)}")
+            found.append(entry.path)
+        self._given.update(found)
+        ticked = self.batch_videos.value
+        self._refresh_media()
+        self.batch_videos.value = tuple(dict.fromkeys(ticked + tuple(str(p) for p in found)))
+        self.batch_message.value = tr("added", self.lang, n=len(found))
+        self.batch_add.value = ""
+        return found
 
     def _queue(self, videos: list[str], start_worker: bool) -> str:
         """Queue this speech, its script and ``videos`` with the current options in the workspace."""

@@ -51,6 +51,11 @@ TEXT: dict[str, tuple[str, str]] = {
     "batch_videos": ("视频", "Videos"),
     "batch_videos_tip": ("要说这段语音的人物视频（按住 Ctrl 或 Shift 可多选）。",
                          "The face videos that are to speak this speech (Ctrl or Shift to pick several)."),
+    "batch_add": ("添加视频", "Add videos"),
+    "batch_add_tip": ("路径或通配符（例如 media/*.mp4），先在当前文件夹找，再在项目中找；按回车添加并勾选。",
+                      "A path or a pattern (such as media/*.mp4), looked for here, then in the project; Enter adds "
+                      "and ticks them."),
+    "added": ("已添加并勾选 {n} 个视频。", "Added and ticked {n} video(s)."),
     "batch_name": ("参数集名称", "As set"),
     "batch_name_tip": ("当前参数以这个名称保存为你的参数集，批处理使用它。",
                        "The current options are saved as your set of this name; the batch uses it."),
