@@ -1,7 +1,8 @@
 """The tuning notebook in JupyterLab, in Debian's chromium (playwright), as a new user meets it: Run All gives
 the widgets and a first preview; ticking "preview on change" and moving a slider gives a new preview a moment
-after the slider is let go. Lab runs on 127.0.0.1 over a copy of the notebook in a temporary project (Lab
-saves into the notebook it runs), and is stopped by the test. A screenshot is left in the test's folder."""
+after the slider is let go; a click on the sync curve puts the side-by-side player, the frame and the pictures
+at that moment. Lab runs on 127.0.0.1 over a copy of the notebook in a temporary project (Lab saves into the
+notebook it runs), and is stopped by the test. Screenshots are left in the test's folder."""
 from __future__ import annotations
 
 import os
@@ -36,7 +37,7 @@ def project(tmp_path_factory, speech_wav):
     (root / "workspace").mkdir()
     (root / "media").mkdir()
     write_wav(root / "media" / "talk.wav", load_audio(speech_wav).samples[: int(2.4 * 16000)], 16000)
-    cv2.imwrite(str(root / "media" / "face.png"), cv2.resize(face_photo(), (256, 300), interpolation=cv2.INTER_AREA))
+    cv2.imwrite(str(root / "media" / "face.png"), cv2.resize(face_photo(), (512, 600), interpolation=cv2.INTER_AREA))
     nb = nbformat.read(notebook("tune.ipynb"), as_version=4)
     cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
     cell.source = (cell.source.replace('"builtin:speech"', '"media/talk.wav"', 1)   # project-relative paths
@@ -125,12 +126,38 @@ def test_run_all_then_a_slider_gives_a_debounced_preview(lab, project):
         page.locator(".widget-html", has_text="Options").first.evaluate("e => e.scrollIntoView({block: 'start'})")
         shot = project / "tune_lab.png"
         page.screenshot(path=str(shot))
-        page.locator(".jp-Notebook img.widget-image").nth(2).scroll_into_view_if_needed()
+        page.locator(".jp-Notebook .hg-curve").first.scroll_into_view_if_needed()
         page.screenshot(path=str(project / "tune_lab_pictures.png"))
         status = page.locator(".widget-html", has_text="preview_002.mp4").first.inner_text()
         assert re.search(r"frames \d+–\d+ of 60 \(25 frames from \d\.\d\d s\)", status)
+        assert "Traceback" not in page.inner_text(".jp-Notebook")
+
+        # one cursor: a click on the sync curve, 70 % across its plot area, pauses the player at that moment
+        # and moves the frame (its label and the pictures) there
+        player = "document.querySelector('video[class*=hg-tune-]')"
+        wait_for(page, f"() => {player}?.readyState >= 2", 60)
+        curve = page.locator(".hg-curve").nth(1)
+        curve.scroll_into_view_if_needed()
+        axis = {k: float(v) for k, v in curve.evaluate("c => ({...c.dataset})").items() if k != "hgTune"}
+        box = curve.bounding_box()
+        x = axis["left"] + 0.7 * (axis["right"] - axis["left"])
+        wanted = axis["t0"] + 0.7 * (axis["t1"] - axis["t0"])
+        frame = round(wanted * 25)
+        page.mouse.click(box["x"] + x * box["width"], box["y"] + 0.5 * box["height"])
+        wait_for(page, f"() => {player}.paused && Math.abs({player}.currentTime - "
+                       f"{(frame + 0.25) / 25 - axis['offset']:.4f}) < 0.02", 60)
+        wait_for(page, f"() => [...document.querySelectorAll('.widget-html')].some("
+                       f"e => e.innerText.trim().startsWith('frame {frame} (template frame'))", 60)
+        cursors = page.eval_on_selector_all(".hg-curve .hg-cursor", "cs => cs.map(c => c.style.display)")
+        assert cursors == ["block", "block"]                       # the player's time drawn on both curves
+        page.locator(".widget-html", has_text="Left: the template").first.evaluate(
+            "e => e.scrollIntoView({block: 'start'})")
+        page.set_viewport_size({"width": 1400, "height": 1500})
+        page.wait_for_timeout(500)
+        page.screenshot(path=str(project / "tune_lab_player.png"))
         assert "Traceback" not in page.inner_text(".jp-Notebook")
         browser.close()
     print(f"debounced preview after the slider moved: {seconds:.1f} s; screenshot {shot}")
     if os.environ.get("HEYGEM_SCREENSHOT_TO"):
         shutil.copy(shot, os.environ["HEYGEM_SCREENSHOT_TO"])
+        shutil.copy(project / "tune_lab_player.png", Path(os.environ["HEYGEM_SCREENSHOT_TO"]).with_name("tuning_player.png"))

@@ -329,7 +329,9 @@ class TuningApp:
         """Show ``preview``: the template and the result side by side in the player, the stills, and the
         curves and pictures at its open-mouth frame."""
         self.preview = preview
-        self.player.show(preview.pair.read_bytes(), preview.start)
+        from ..media.video import probe_video
+
+        self.player.show(preview.pair.read_bytes(), preview.start, preview.fps, probe_video(preview.pair).width)
         self._picture(self.stills, plots.plot_stills(preview))
         self._showing = True
         try:   # the slider counts frames of the full render, as every picture's title does

@@ -3,7 +3,8 @@
 // window.hgTune once. Each tuner on the page has an id (uid) in the class names of its pieces:
 //   video.hg-tune-UID        the player (one video: template | result)
 //   .hg-tune-in-UID input    a hidden text field: messages to the kernel (a click on a curve, the player's time)
-//   .hg-curve[data-hg-tune]  a curve's picture, with where its time axis lies (data-left … data-t1)
+//   .hg-curve[data-hg-tune]  a curve's picture, with where its time axis lies (data-left … data-t1), the
+//                            full result's time at the video's start (data-offset) and the frame rate (data-fps)
 // The kernel turns a click into a frame; the player's playhead is drawn over every curve as it plays.
 if (!window.hgTune) {
   window.hgTune = (function () {
@@ -26,7 +27,7 @@ if (!window.hgTune) {
       var curves = document.querySelectorAll('.hg-curve[data-hg-tune="' + uid + '"]');
       Array.prototype.forEach.call(curves, function (c) {
         var d = c.dataset, line = c.querySelector(".hg-cursor");
-        var t = Number(d.offset) + (v ? v.currentTime : 0);
+        var t = Number(d.offset) + (v ? Math.floor(v.currentTime * d.fps + 1e-6) / d.fps : 0);   // its frame's start
         var x = Number(d.left) + (t - d.t0) / (d.t1 - d.t0) * (d.right - d.left);
         var shown = !!(v && v.currentSrc) && x >= Number(d.left) && x <= Number(d.right);
         line.style.display = shown ? "block" : "none";

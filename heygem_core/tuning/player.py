@@ -6,14 +6,15 @@ there and calls ``seek``. When the player pauses or is seeked, its time comes th
 its playhead is drawn over every curve in the browser, without a round trip.
 
     player = Player(on_time=lambda seconds, source: ...)     # seconds of the full result
-    player.show(preview)                                     # its side-by-side video
-    player.curve("sync", fig, offset=preview.start)          # a picture that takes clicks
+    player.show(video, offset=preview.start, fps=preview.fps)    # the side-by-side video
+    player.curve("sync", fig)                                # a picture that takes clicks
     player.receive('{"kind": "click", "curve": "sync", "x": 0.5}')   # what the browser sends
     player.seek(1.2)                                         # move the player (seconds of the video)
 
 Plain ipywidgets, nothing to install: JupyterLab runs no <script> inside widget HTML, but an image's
-``onload`` runs, so each piece of HTML carries a tiny image that loads ``player.js`` once (it is the same in
-Voilà). Messages to the kernel go through a hidden text field, as the dashboard's page memory does.
+``onload`` runs, so each piece of HTML carries a tiny image whose ``onload`` is ``player.js`` (it defines
+``window.hgTune`` once, then binds this tuner's player). Messages to the kernel go through a hidden text
+field, as the dashboard's page memory does.
 """
 from __future__ import annotations
 
@@ -40,10 +41,11 @@ class Player:
     (of the full result) a click on a curve (``source`` ``"curve"``) or the resting player (``"video"``)
     points at; ``width`` is the player's width on the page (CSS pixels)."""
 
-    def __init__(self, on_time: Callable[[float, str], None], width: int = 560):
+    def __init__(self, on_time: Callable[[float, str], None], width: int = 480):
         self.uid = secrets.token_hex(4)
         self.on_time = on_time
         self.offset = 0.0                    # the full result's time at the video's start
+        self.fps = 25.0                      # the video's frame rate: the playhead is drawn at its frame's start
         self.axes: dict[str, plots.TimeAxis] = {}
         self._seeks = 0
         self.video = W.Video(format="mp4", autoplay=True, loop=True, controls=True,
@@ -60,9 +62,12 @@ class Player:
         return html.escape(f"{_SCRIPT}\nhgTune.bind('{self.uid}');", quote=True)
 
     # -- kernel → page
-    def show(self, video: bytes, offset: float) -> None:
-        """Play ``video`` (the side-by-side MP4), whose start is ``offset`` seconds into the full result."""
-        self.offset = float(offset)
+    def show(self, video: bytes, offset: float, fps: float, width: int | None = None) -> None:
+        """Play ``video`` (the side-by-side MP4 at ``fps``), whose start is ``offset`` seconds into the full
+        result, at its own ``width`` in pixels where that is between 400 and 640 (else the nearest of them)."""
+        self.offset, self.fps = float(offset), float(fps)
+        if width is not None:
+            self.video.layout.width = f"{min(max(int(width), 400), 640)}px"
         self.video.value = video
 
     def clear(self) -> None:
@@ -82,7 +87,7 @@ class Player:
         widget.value = (
             f'<div class="hg-curve" data-hg-tune="{self.uid}" data-left="{axis.left:.5f}" '
             f'data-right="{axis.right:.5f}" data-t0="{axis.t0:.5f}" data-t1="{axis.t1:.5f}" '
-            f'data-offset="{self.offset:.5f}" style="position:relative;width:{width}px;height:{height}px">'
+            f'data-offset="{self.offset:.5f}" data-fps="{self.fps:.6f}" style="position:relative;width:{width}px;height:{height}px">'
             f'<img src="data:image/png;base64,{base64.b64encode(data).decode()}" width="{width}" '
             f'height="{height}" title="{html.escape(title, quote=True)}" style="display:block;cursor:crosshair" '
             f'onclick="hgTune.click(this, event, \'{self.uid}\', \'{name}\')" onload="{self._boot()}">'

@@ -10,7 +10,7 @@ class ScriptBox:
     """A titled text area; ``text`` is the script, or None when the box is empty."""
 
     def __init__(self, lang: str):
-        self.title = w.HTML()
+        self.title = w.HTML(tooltip="")     # None shows as a tooltip reading "null" in JupyterLab
         self.title.add_class("hg-section-title")
         self.area = w.Textarea(layout=w.Layout(width="100%", height="5.5em"))
         self.area.add_class("hg-script")
