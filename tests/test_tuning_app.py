@@ -323,16 +323,19 @@ def test_send_to_batch_saves_the_set_and_queues_the_ticked_videos_that_then_run(
     from heygem_core.tuning import params as sets
 
     audio, photo = talk_and_photo
-    other = tmp_path / "other.png"
+    other = tmp_path / "aaa.png"        # first in the list: adding it must not make it the face being tuned
     cv2.imwrite(str(other), cv2.flip(cv2.imread(str(photo)), 1))
     app = TuningApp(audio, photo, workspace=tmp_path / "ws")
     assert app.batch_videos.value == (str(photo),)                    # the template being tuned is ticked
     app.batch_add.value = "nowhere/*.mp4"
     assert "no video or photo matches this pattern (looked in " in app.batch_message.value
-    app.batch_add.value = str(tmp_path / "oth*.png")                  # templates on disk, by pattern
+    app.render()
+    app.batch_add.value = str(tmp_path / "aa*.png")                   # templates on disk, by pattern
     second = str(other)
     assert app.batch_videos.value == (str(photo), second) and "Added and ticked 1 video" in app.batch_message.value
-    assert app.batch_add.value == "" and ("other.png", second) in app.video_pick.options
+    assert app.batch_add.value == "" and app.video_pick.options[0] == ("aaa.png", second)
+    assert (app.audio_pick.value, app.video_pick.value) == (str(audio), str(photo))    # still what is tuned
+    assert app.preview is not None and app.video.value                  # and what is shown stays
 
     app.batch_videos.value = ()
     app.batch_name.value = "lecture"
@@ -352,7 +355,7 @@ def test_send_to_batch_saves_the_set_and_queues_the_ticked_videos_that_then_run(
     assert sets.load_params("lecture") == LipSyncOptions(mouth_gain=1.3)        # kept as the user's set
     assert sets.tuned_on(user_params / "lecture.yaml")["face"] == str(photo)         # what it was tuned on
     record = app.workspace.store.get_job(job)
-    assert [Path(i.video).name for i in record.items] == ["face.png", "other.png"]
+    assert [Path(i.video).name for i in record.items] == ["face.png", "aaa.png"]
     assert LipSyncOptions.from_dict(record.options) == LipSyncOptions(mouth_gain=1.3)
     import sqlite3
 
@@ -360,7 +363,7 @@ def test_send_to_batch_saves_the_set_and_queues_the_ticked_videos_that_then_run(
         assert db.execute("SELECT text FROM jobs WHERE id = ?", (job,)).fetchone()[0] == "Peter bought a map."
     assert Worker(app.workspace.root, idle_exit=0).run() == 2          # what the started worker does
     done = app.workspace.store.history()
-    assert sorted(Path(e.output).name for e in done) == ["face__talk.mp4", "other__talk.mp4"]
+    assert sorted(Path(e.output).name for e in done) == ["aaa__talk.mp4", "face__talk.mp4"]
     assert all(LipSyncOptions.from_dict(e.options) == LipSyncOptions(mouth_gain=1.3) for e in done)
 
     # the same name with other options: a second click replaces the set, then sends

@@ -160,4 +160,3 @@ def test_run_all_then_a_slider_gives_a_debounced_preview(lab, project):
     print(f"debounced preview after the slider moved: {seconds:.1f} s; screenshot {shot}")
     if os.environ.get("HEYGEM_SCREENSHOT_TO"):
         shutil.copy(shot, os.environ["HEYGEM_SCREENSHOT_TO"])
-        shutil.copy(project / "tune_lab_player.png", Path(os.environ["HEYGEM_SCREENSHOT_TO"]).with_name("tuning_player.png"))

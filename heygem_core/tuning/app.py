@@ -81,6 +81,7 @@ class TuningApp:
         self._showing = False       # set while the app moves its own controls
         self._generation = 0        # counts changes of what a preview depends on
         self._following_player = False   # set while the frame follows the player (no seek back)
+        self._refreshing = False         # set while the media lists are filled
 
         def control(cls, key, **kw):
             return cls(description=tr(key, lang), tooltip=tr(f"{key}_tip", lang), style=_STYLE, **kw)
@@ -468,22 +469,33 @@ class TuningApp:
                 self._safely(self.show, p)
 
     def _media_changed(self, _change) -> None:
+        if self._refreshing:        # the lists are being filled; _refresh_media says when a choice changed
+            return
         self._session = None
         self._inputs_changed(None)
 
     def _refresh_media(self, audio: Path | None = None, video: Path | None = None) -> None:
+        """Fill the media lists from the workspace's uploads and the files given or added. The speech and
+        the face stay as they were unless ``audio`` or ``video`` is given (a list given new options would
+        select its first item), and so do the batch's ticks."""
         found = [p for p in self.workspace.uploads.glob("*/*") if p.is_file() and not p.name.startswith(".")]
         found += [p for p in self.media_dir.glob("*") if p.is_file()] if self.media_dir.is_dir() else []
         files = sorted(set(found) | self._given, key=lambda p: p.name.lower())
-        self.audio_pick.options = [(p.name, str(p)) for p in files if p.suffix.lower() in SOUND_EXTS + VIDEO_EXTS]
-        self.video_pick.options = [(p.name, str(p)) for p in files if p.suffix.lower() in VIDEO_EXTS + IMAGE_EXTS]
-        if audio is not None:
-            self.audio_pick.value = str(audio)
-        if video is not None:
-            self.video_pick.value = str(video)
-        ticked = self.batch_videos.value
-        self.batch_videos.options = self.video_pick.options
-        self.batch_videos.value = tuple(v for v in ticked if v in dict(self.video_pick.options).values())
+        before, ticked = (self.audio_pick.value, self.video_pick.value), self.batch_videos.value
+        self._refreshing = True
+        try:
+            self.audio_pick.options = [(p.name, str(p)) for p in files if p.suffix.lower() in SOUND_EXTS + VIDEO_EXTS]
+            self.video_pick.options = [(p.name, str(p)) for p in files if p.suffix.lower() in VIDEO_EXTS + IMAGE_EXTS]
+            for pick, wanted, was in ((self.audio_pick, audio, before[0]), (self.video_pick, video, before[1])):
+                keep = str(wanted) if wanted is not None else was
+                if keep in {value for _, value in pick.options}:
+                    pick.value = keep
+            self.batch_videos.options = self.video_pick.options
+            self.batch_videos.value = tuple(v for v in ticked if v in {value for _, value in self.video_pick.options})
+        finally:
+            self._refreshing = False
+        if None not in before and (self.audio_pick.value, self.video_pick.value) != before:
+            self._media_changed(None)
 
     def store_upload(self, name: str, content: bytes) -> Path:
         """Keep an uploaded medium in the workspace (its name kept, in any script; never over another)."""
