@@ -148,7 +148,7 @@ def take(out: Path) -> list[Path]:
 
 def region(page, first, last, margin: int = 12) -> bytes:
     """A screenshot of the page from ``first``'s top to ``last``'s bottom, the notebook's width."""
-    first.evaluate("e => e.scrollIntoView({block: 'start'})")
+    first.evaluate("e => e.scrollIntoView({block: 'center'})")
     page.wait_for_timeout(300)
     a, b = first.bounding_box(), last.bounding_box()
     cells = page.locator(".jp-Notebook").bounding_box()
