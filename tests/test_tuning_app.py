@@ -201,7 +201,9 @@ def test_the_app_speaks_chinese_too(tmp_path, talk_and_photo):
     assert app.panel.inputs["mouth_gain"].description == "张嘴幅度" and app.sets.save_button.description == "保存"
     assert app.panel.sections.titles[1] == "口型"
     assert all(w.tooltip for w in (app.audio_pick, app.video_pick, app.seconds, app.start, app.frame,
-                                   app.history, app.sets.name, app.sets.pick, app.upload))
+                                   app.history, app.sets.name, app.sets.pick, app.upload, app.batch_videos,
+                                   app.batch_add, app.batch_name, app.batch_button))
+    assert (app.batch_button.description, app.script.title.value) == ("发送到批处理", "讲稿（可选）")
 
 
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
