@@ -124,7 +124,8 @@ class TuningApp:
                              layout=W.Layout(width="36em"))
         self.frame_label = note()
         self.face = W.Image(format="png")
-        self.mel, self.sync = self.player.curves.setdefault("mel", note()), self.player.curves.setdefault("sync", note())
+        self.mel = self.player.curves.setdefault("mel", note())      # curves: pictures that take clicks
+        self.sync = self.player.curves.setdefault("sync", note())
 
         self.batch_add = control(W.Text, "batch_add", placeholder="media/*.mp4", continuous_update=False,
                                  layout=W.Layout(width="36em"))

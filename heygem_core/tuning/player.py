@@ -87,7 +87,8 @@ class Player:
         widget.value = (
             f'<div class="hg-curve" data-hg-tune="{self.uid}" data-left="{axis.left:.5f}" '
             f'data-right="{axis.right:.5f}" data-t0="{axis.t0:.5f}" data-t1="{axis.t1:.5f}" '
-            f'data-offset="{self.offset:.5f}" data-fps="{self.fps:.6f}" style="position:relative;width:{width}px;height:{height}px">'
+            f'data-offset="{self.offset:.5f}" data-fps="{self.fps:.6f}" '
+            f'style="position:relative;width:{width}px;height:{height}px">'
             f'<img src="data:image/png;base64,{base64.b64encode(data).decode()}" width="{width}" '
             f'height="{height}" title="{html.escape(title, quote=True)}" style="display:block;cursor:crosshair" '
             f'onclick="hgTune.click(this, event, \'{self.uid}\', \'{name}\')" onload="{self._boot()}">'
