@@ -36,6 +36,7 @@ from ..ui.script_box import ScriptBox
 log = logging.getLogger(__name__)
 
 MEDIA_EXTS = SOUND_EXTS + VIDEO_EXTS + IMAGE_EXTS
+_lines = "<div style='line-height:1.4;margin:0.3em 0'>{}</div>".format     # a note that may wrap, as text
 
 
 def script_text(value: str | Path | None) -> str | None:
@@ -284,8 +285,8 @@ class TuningApp:
                     "a set of yours has this name and other options: click again to replace it and send"), "#9a5b00")
                 raise
         job = self._queue(videos, start_worker)
-        self.batch_message.value = tr("sent", self.lang, job=job, n=len(videos), name=kept.stem,
-                                      path=kept, folder=self.workspace.outputs)
+        self.batch_message.value = _lines(tr("sent", self.lang, job=job, n=len(videos), name=kept.stem,
+                                             path=kept, folder=self.workspace.outputs))
         return job
 
     def add_videos(self, spec: str | Path) -> list[Path]:
@@ -307,7 +308,7 @@ class TuningApp:
         ticked = self.batch_videos.value
         self._refresh_media()
         self.batch_videos.value = tuple(dict.fromkeys(ticked + tuple(str(p) for p in found)))
-        self.batch_message.value = tr("added", self.lang, n=len(found))
+        self.batch_message.value = _lines(tr("added", self.lang, n=len(found)))
         self.batch_add.value = ""
         return found
 
