@@ -168,11 +168,19 @@ def stack(top: bytes, bottom: bytes, path: Path) -> None:
     cv2.imwrite(str(path), np.vstack([pad(a), np.full((3, width, 3), 200, np.uint8), pad(b)]))
 
 
+def shrink(path: Path) -> None:
+    """Keep the PNG small in the repository: 256 colours."""
+    from PIL import Image
+
+    Image.open(path).convert("RGB").quantize(256, dither=Image.Dither.NONE).save(path, optimize=True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=HERE)
     args = parser.parse_args()
     for path in take(args.out):
+        shrink(path)
         print(path)
 
 
