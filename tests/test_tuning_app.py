@@ -328,6 +328,7 @@ def test_send_to_batch_saves_the_set_and_queues_the_ticked_videos_that_then_run(
     other = tmp_path / "aaa.png"        # first in the list: adding it must not make it the face being tuned
     cv2.imwrite(str(other), cv2.flip(cv2.imread(str(photo)), 1))
     app = TuningApp(audio, photo, workspace=tmp_path / "ws")
+    app.start_worker = False                # the buttons only queue; this test runs the worker itself
     assert app.batch_videos.value == (str(photo),)                    # the template being tuned is ticked
     app.batch_add.value = "nowhere/*.mp4"
     assert "no video or photo matches this pattern (looked in " in app.batch_message.value
@@ -352,7 +353,7 @@ def test_send_to_batch_saves_the_set_and_queues_the_ticked_videos_that_then_run(
     app.panel.inputs["mouth_gain"].value = 1.3
     app.script.area.value = "Peter bought a map."
     app.batch_name.value = "lecture"
-    job = app.send_to_batch(start_worker=False)
+    job = app.send_to_batch()
     assert job in app.batch_message.value and "2 video(s)" in app.batch_message.value
     assert sets.load_params("lecture") == LipSyncOptions(mouth_gain=1.3)        # kept as the user's set
     assert sets.tuned_on(user_params / "lecture.yaml")["face"] == str(photo)         # what it was tuned on

@@ -83,6 +83,7 @@ class TuningApp:
         self._generation = 0        # counts changes of what a preview depends on
         self._following_player = False   # set while the frame follows the player (no seek back)
         self._refreshing = False         # set while the media lists are filled
+        self.start_worker = True         # queued work starts the workspace's worker unless one runs
 
         def control(cls, key, **kw):
             return cls(description=tr(key, lang), tooltip=tr(f"{key}_tip", lang), style=_STYLE, **kw)
@@ -251,15 +252,16 @@ class TuningApp:
         self._thread.start()
         return True
 
-    def render_full(self, start_worker: bool = True) -> str:
+    def render_full(self, start_worker: bool | None = None) -> str:
         """Queue the whole video with the current options and script in the workspace's job queue (the
         dashboard's): the workspace's worker renders it (started here unless one runs) into
-        ``<workspace>/outputs``, and it shows in the dashboard's History. Returns the job's id."""
+        ``<workspace>/outputs``, and it shows in the dashboard's History (``start_worker`` None: as the
+        app's ``start_worker`` says). Returns the job's id."""
         job = self._queue([self.video_pick.value], start_worker)
         self.status.value = tr("queued", self.lang, job=job, folder=self.workspace.outputs)
         return job
 
-    def send_to_batch(self, name: str | None = None, videos=None, *, start_worker: bool = True) -> str:
+    def send_to_batch(self, name: str | None = None, videos=None, *, start_worker: bool | None = None) -> str:
         """Send the current settings to a batch: the options are kept as the user's parameter set ``name``
         (saved through ``tuning.params``; an existing set of the user's with other options is replaced only
         on a second click), then the speech, its script and ``videos`` (default: those ticked) are queued as
@@ -312,10 +314,10 @@ class TuningApp:
         self.batch_add.value = ""
         return found
 
-    def _queue(self, videos: list[str], start_worker: bool) -> str:
+    def _queue(self, videos: list[str], start_worker: bool | None) -> str:
         """Queue this speech, its script and ``videos`` with the current options in the workspace."""
         job = self.workspace.store.submit(self.audio_pick.value, videos, self.options, text=self.script.text)
-        if start_worker:
+        if self.start_worker if start_worker is None else start_worker:
             from ..jobs import ensure_worker
 
             ensure_worker(self.workspace.root)
