@@ -3,6 +3,8 @@
     plot_score(score, "anna.sync.png")       # a result's sync score: mouth opening over speech loudness
     plot_stills(preview)                     # tuning: template vs result at an open and a closed moment
     plot_mel(speech, fps, k, span)           # the mel spectrogram Wav2Lip hears, frame k's 200 ms marked
+    plot_visemes(timeline, fps, k, span)     # the mouth shapes the speech asks for, 10 ms at a time
+    plot_mel_visemes(speech, tl, fps, k)     # the two above on one time axis (the tuner's picture)
     plot_face(frame, lm, patch)              # landmarks, lip contours, the engine's region and mask outline
     plot_sync(preview)                       # the preview's sync picture, with the engine's aim
     png, size = figure_png(fig)              # PNG bytes (2× pixels for sharp screens) and CSS size
@@ -125,6 +127,58 @@ def plot_mel(speech, fps: float, frame: int, span: tuple[float, float] | None = 
     return ax
 
 
+# viseme classes in the order of ``phonetic.Viseme``: (label, colour)
+VISEME_LOOK = (("rest", "#e5e7eb"), ("p b m", "#d1495b"), ("f v", "#edae49"), ("o u w", "#00798c"),
+               ("i e", "#66a182"), ("a", "#2e4057"), ("t d s n k", "#b8c0cc"))
+
+
+def plot_visemes(timeline, fps: float, frame: int, span: tuple[float, float] | None = None, ax=None):
+    """The viseme timeline over ``span`` seconds: each 10 ms coloured by the mouth shape it asks for (rest,
+    p b m pressed, f v, rounded, spread, open, other consonants), the aimed opening as a line over it, the
+    phones' names where they fit, and output frame ``frame`` marked."""
+    from matplotlib.colors import ListedColormap
+    from matplotlib.patches import Patch
+
+    ax = ax if ax is not None else _axes(7.2, 1.2)
+    hop = timeline.hop_s
+    t0, t1 = span if span is not None else (0.0, timeline.n_hops * hop)
+    h0, h1 = max(0, int(t0 / hop)), min(timeline.n_hops, max(int(t0 / hop) + 1, int(np.ceil(t1 / hop))))
+    cmap = ListedColormap([colour for _, colour in VISEME_LOOK])
+    ax.imshow(timeline.viseme[None, h0:h1].astype(np.int16), aspect="auto", cmap=cmap, vmin=-0.5,
+              vmax=len(VISEME_LOOK) - 0.5, interpolation="nearest", extent=(h0 * hop, h1 * hop, 0, 1))
+    ax.plot((np.arange(h0, h1) + 0.5) * hop, 0.25 + 0.7 * timeline.openness[h0:h1], color="white", lw=1.0)
+    for p in timeline.phones:
+        mid = 0.5 * (p.start + p.end)
+        hop_at = min(timeline.n_hops - 1, int(mid / hop))
+        if t0 <= mid <= t1 and p.end - p.start >= 0.04 and timeline.viseme[hop_at] != 0:   # not at rest
+            ax.text(mid, 0.5, p.name.lower(), ha="center", va="center", fontsize=6, color="black",
+                    bbox=dict(boxstyle="square,pad=0.1", fc="white", ec="none", alpha=0.6))
+    ax.axvline(frame / fps, color="black", lw=1.0, ls="--")
+    ax.set_xlim(t0, t1)
+    ax.set_ylim(0, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("time (s)")
+    ax.set_title(f"mouth shapes from the {_SOURCE_WORDS.get(timeline.source, timeline.source)}; "
+                 "white: the opening aimed at", fontsize=8)
+    ax.legend(handles=[Patch(color=c, label=n) for n, c in VISEME_LOOK], loc="upper center",
+              bbox_to_anchor=(0.5, -0.85), ncol=len(VISEME_LOOK), fontsize=6, frameon=False)
+    return ax
+
+
+_SOURCE_WORDS = {"audio": "sound alone", "text": "script", "text+audio": "script and the sound"}
+
+
+def plot_mel_visemes(speech, timeline, fps: float, frame: int, span: tuple[float, float] | None = None):
+    """The mel spectrogram with the viseme timeline under it on the same time axis (one figure)."""
+    fig = _figure(7.2, 3.6)
+    mel_ax, vis_ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    plot_mel(speech, fps, frame, span, ax=mel_ax)
+    mel_ax.set_xlabel("")
+    plot_visemes(timeline, fps, frame, span if span is not None else mel_ax.get_xlim(), ax=vis_ax)
+    fig.tight_layout()
+    return fig
+
+
 def plot_face(frame: np.ndarray, lm: np.ndarray | None, patch=None, ax=None, margin: float = 0.2):
     """A frame cropped to the face with its landmarks, the lip and jaw contours, the engine's region (dashed
     box) and the blend mask as outlines (half and fully replaced), so the mouth itself stays visible."""
@@ -234,12 +288,16 @@ class TimeAxis:
 
 
 def time_axis(ax) -> TimeAxis:
-    """The ``TimeAxis`` of ``ax`` (x in seconds) in the PNG ``figure_png`` makes of its figure."""
+    """The ``TimeAxis`` of ``ax`` (x in seconds) in the PNG ``figure_png`` makes of its figure; its top and
+    bottom span every Axes of the figure that shares ``ax``'s time axis (a cursor runs through them all)."""
     fig = ax.figure
     box = _tight_box(fig)
     fig.canvas.draw()            # the plot area's place settles once the figure is laid out
-    area = ax.get_window_extent().transformed(fig.dpi_scale_trans.inverted())
+    inches = fig.dpi_scale_trans.inverted()
+    area = ax.get_window_extent().transformed(inches)
+    shared = [a.get_window_extent().transformed(inches) for a in fig.axes
+              if a is ax or ax.get_shared_x_axes().joined(ax, a)]
+    y0, y1 = min(a.y0 for a in shared), max(a.y1 for a in shared)
     t0, t1 = ax.get_xlim()
     return TimeAxis(left=(area.x0 - box.x0) / box.width, right=(area.x1 - box.x0) / box.width,
-                    t0=float(t0), t1=float(t1), top=(box.y1 - area.y1) / box.height,
-                    bottom=(box.y1 - area.y0) / box.height)
+                    t0=float(t0), t1=float(t1), top=(box.y1 - y1) / box.height, bottom=(box.y1 - y0) / box.height)

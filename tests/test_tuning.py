@@ -405,3 +405,59 @@ def test_the_pictures_of_a_preview(photo_session):
     from matplotlib.contour import ContourSet
 
     assert sum(isinstance(c, ContourSet) for c in face.collections + face.get_children()) >= 1
+
+
+def test_the_viseme_strip_colours_each_moment_by_its_mouth_shape():
+    import io
+
+    from PIL import Image
+
+    from heygem_core.phonetic import Viseme, VisemeTimeline
+    from heygem_core.phonetic.recognise import Phone
+
+    n = 200                                                     # 2 s of 10 ms hops
+    vis = np.full(n, Viseme.REST, np.int8)
+    vis[50:60] = Viseme.PRESSED                                # p b m at 0.50 … 0.60 s
+    vis[60:90] = Viseme.OPEN                                   # a at 0.60 … 0.90 s
+    vis[120:140] = Viseme.ROUND                                # o at 1.20 … 1.40 s
+    openness = np.where(vis == Viseme.OPEN, 1.0, 0.0)
+    tl = VisemeTimeline(viseme=vis, openness=openness, spread=np.zeros(n), pressed=vis == Viseme.PRESSED,
+                        labiodental=np.zeros(n, bool), loudness=np.zeros(n),
+                        phones=[Phone("M", 0.5, 0.6), Phone("AA", 0.6, 0.9), Phone("OW", 1.2, 1.4)])
+    ax = plots.plot_visemes(tl, 25.0, 30, (0.4, 1.6))
+    assert np.array_equal(np.asarray(ax.images[0].get_array())[0], vis[40:160])
+    assert [t.get_text() for t in ax.texts] == ["m", "aa", "ow"]
+    png, _ = plots.figure_png(ax)
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    axis = plots.time_axis(ax)
+    row = int(rgb.shape[0] * (axis.top + 0.1 * (axis.bottom - axis.top)))    # above the opening line
+    for seconds, viseme in ((0.52, Viseme.PRESSED), (1.25, Viseme.ROUND), (1.0, Viseme.REST)):
+        pixel = rgb[row, int(axis.x_of(seconds) * rgb.shape[1])]
+        want = np.array([int(plots.VISEME_LOOK[viseme][1][i:i + 2], 16) for i in (1, 3, 5)])
+        assert np.abs(pixel - want).max() <= 12, (seconds, pixel, want)
+
+
+def test_the_tuners_spectrogram_carries_the_viseme_timeline_on_its_time_axis(photo_session):
+    session, _ = photo_session
+    preview = session.render(LipSyncOptions(), start=0.4, seconds=0.8, score=False)
+    mel = session.plot_mel(preview, 15)
+    fig = mel.figure
+    assert len(fig.axes) == 2 and fig.axes[1].get_xlim() == mel.get_xlim()
+    strip = fig.axes[1]
+    assert strip.lines[-1].get_xdata()[0] == pytest.approx(15 / preview.fps)        # the same frame marked
+    import io
+
+    from PIL import Image
+
+    from heygem_core.phonetic import viseme_timeline
+
+    # the cursor's span reaches down into the strip: near its bottom, the colour of the shape at that time
+    axis = plots.time_axis(mel)
+    png, _ = plots.figure_png(fig)
+    rgb = np.asarray(Image.open(io.BytesIO(png)).convert("RGB")).astype(int)
+    tl = viseme_timeline(session.speech, "")
+    row = int(rgb.shape[0] * (axis.bottom - 0.01))
+    for seconds in (0.5, 0.8, 1.1):
+        look = plots.VISEME_LOOK[tl.viseme[int(seconds / tl.hop_s)]][1]
+        want = np.array([int(look[i:i + 2], 16) for i in (1, 3, 5)])
+        assert np.abs(rgb[row, int(axis.x_of(seconds) * rgb.shape[1])] - want).max() <= 12, seconds

@@ -291,11 +291,18 @@ class TuningSession:
 
     # -- pictures (drawn by heygem_core.plots)
     def plot_mel(self, preview: Preview, frame: int, ax=None):
-        """The mel spectrogram over the preview, output frame ``frame``'s 16-column (200 ms) window marked."""
-        from ..plots import plot_mel
+        """The mel spectrogram over the preview, output frame ``frame``'s 16-column (200 ms) window marked;
+        without ``ax``, in a figure with the viseme timeline of the preview's speech and script under it (the
+        spectrogram's Axes is returned)."""
+        from ..phonetic import viseme_timeline
+        from ..plots import plot_mel, plot_mel_visemes
 
-        return plot_mel(self.speech, preview.fps, preview.frame(preview.position(frame)),
-                        (preview.start, preview.end_frame / preview.fps), ax=ax)
+        k, span = preview.frame(preview.position(frame)), (preview.start, preview.end_frame / preview.fps)
+        if ax is not None:
+            return plot_mel(self.speech, preview.fps, k, span, ax=ax)
+        timeline = viseme_timeline(self.speech, preview.text or "")      # this preview's script, or none
+        fig = plot_mel_visemes(self.speech, timeline, preview.fps, k, span)
+        return fig.axes[0]
 
     def plot_face(self, preview: Preview, frame: int, ax=None):
         """The template frame behind output frame ``frame``: landmarks, the mouth region, the mask outline."""
