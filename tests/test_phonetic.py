@@ -81,6 +81,23 @@ def test_timeline_opens_wide_for_a_spreads_for_i_rounds_for_u_and_rests_in_silen
     assert track.spread[frames[1]].mean() > 1.0 > track.spread[frames[2]].mean()
 
 
+def test_a_short_gap_inside_speech_keeps_the_lips_apart_and_a_pause_shuts_them():
+    """A 90 ms hush between two vowels (a stop's hold, a breath between words) is no pause: the lips stay
+    parted, clear of the closure threshold; the 400 ms pause after them shuts the mouth."""
+    parts = [silence(0.4), vowel(*A, 0.3), silence(0.09), vowel(*A, 0.3), silence(0.4), vowel(*A, 0.3),
+             silence(0.4)]
+    y = np.concatenate(parts)
+    edges = np.cumsum([0] + [len(p) for p in parts]) / SR
+    tl = viseme_timeline(Speech(y))
+    gap = slice(int(edges[2] * 100) + 1, int(edges[3] * 100) - 1)
+    pause = slice(int(edges[4] * 100) + 10, int(edges[5] * 100) - 10)
+    assert not (tl.viseme[gap] == Viseme.REST).any() and not tl.pressed[gap].any()
+    assert (tl.viseme[pause] == Viseme.REST).all()
+    track = mouth_track(tl, 25.0, int(len(y) / SR * 25), max_opening=0.28)
+    assert track.opening[int(edges[2] * 25) + 1: int(edges[3] * 25)].min() > 0.06
+    assert track.opening[int(edges[4] * 25) + 3: int(edges[5] * 25) - 3].max() == 0.0
+
+
 def test_timeline_is_computed_once_per_speech_and_script():
     sp = Speech(np.concatenate([silence(0.2), vowel(*A, 0.3), silence(0.2)]))
     first = viseme_timeline(sp)

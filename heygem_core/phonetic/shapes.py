@@ -20,8 +20,12 @@ HOPS_PER_S = 100.0
 ROUND_LEAD_S = 0.04      # rounding and spreading start this much before the sound
 WIDTH_RANGE = 0.4        # lip width change at full rounding/spread, per unit of the ``rounding`` option
 PRESS_EASE_S = 0.03      # lips travel to a closure over this long
-LABIODENTAL_OPENING = 0.03
-SPEAKING_FLOOR = 0.2       # share of the widest opening the lips keep through any voiced, unpressed sound
+LABIODENTAL_OPENING = 0.06    # f v: the lower lip at the upper teeth, which show between the lips
+# Through a consonant made behind the lips (t d s n k l …) and the short holds inside speech the lips stay
+# parted by at least this much of the mouth's width (real speakers average 0.10–0.17 while speaking), or
+# half the widest opening if that is less; a vowel may narrow further, to ``VOWEL_GAP`` (a close i or u)
+SPEAKING_GAP = 0.085
+VOWEL_GAP = 0.06
 REST_EDGE_S = 0.06       # how far the mouth may move into a pause, ahead of speech or after it
 
 
@@ -39,10 +43,13 @@ def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: f
                 rounding: float = 0.5, attack_ms: float = 35.0, release_ms: float = 90.0,
                 silence_db: float = -38.0) -> MouthTrack:
     """Per-frame mouth for ``n_frames`` at ``fps``; the keywords are the engine's options of the same name."""
-    # while speaking the lips part at least a little: a close vowel is narrow, not shut
+    # while speaking the lips stay parted: a close vowel or a t is narrow, not shut
+    widest = gain * max_opening
+    floor = np.where(tl.viseme == Viseme.CONSONANT, min(SPEAKING_GAP, 0.5 * widest), min(VOWEL_GAP, 0.5 * widest))
     speaking = ~np.isin(tl.viseme, (Viseme.REST, Viseme.PRESSED, Viseme.LABIODENTAL))
-    openness = np.where(speaking, SPEAKING_FLOOR + (1.0 - SPEAKING_FLOOR) * tl.openness, tl.openness)
-    target = np.where(tl.loudness < silence_db, 0.0, openness * (gain * max_opening))
+    target = np.where(speaking, floor + (widest - floor) * tl.openness, tl.openness * widest)
+    # quiet hops close the mouth only where they are a pause; inside speech the timeline holds the lips
+    target[(tl.loudness < silence_db) & (tl.viseme == Viseme.REST)] = 0.0
     opening = attack_release(target, HOPS_PER_S, attack_ms, release_ms)
     # a pause is shut: the smoothing may lead into it and trail out of it by REST_EDGE_S, no further
     edge = int(round(REST_EDGE_S * HOPS_PER_S))
