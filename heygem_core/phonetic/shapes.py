@@ -26,6 +26,7 @@ LABIODENTAL_OPENING = 0.06    # f v: the lower lip at the upper teeth, which sho
 # half the widest opening if that is less; a vowel may narrow further, to ``VOWEL_GAP`` (a close i or u)
 SPEAKING_GAP = 0.085
 VOWEL_GAP = 0.06
+HOLD_AT_FLOOR = True
 REST_EDGE_S = 0.06       # how far the mouth may move into a pause, ahead of speech or after it
 
 
@@ -40,7 +41,7 @@ class MouthTrack:
 
 
 def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: float, gain: float = 1.0,
-                rounding: float = 0.5, attack_ms: float = 35.0, release_ms: float = 90.0,
+                rounding: float = 0.5, attack_ms: float = 20.0, release_ms: float = 60.0,
                 silence_db: float = -38.0) -> MouthTrack:
     """Per-frame mouth for ``n_frames`` at ``fps``; the keywords are the engine's options of the same name."""
     # while speaking the lips stay parted: a close vowel or a t is narrow, not shut
@@ -56,6 +57,11 @@ def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: f
     opening[~_near(tl.viseme != Viseme.REST, edge)] = 0.0
     press = _ease(tl.pressed.astype(np.float32), PRESS_EASE_S)
     opening = opening * (1.0 - press)
+    if tl.held is not None and HOLD_AT_FLOOR:
+        # through a hush inside speech the jaw comes up to the floor: the lips part, no more
+        hold = _ease(tl.held.astype(np.float32), 0.02)
+        cap = min(SPEAKING_GAP, 0.5 * widest)
+        opening = opening + (np.minimum(opening, cap) - opening) * hold
     labio = _ease(tl.labiodental.astype(np.float32), 0.03)
     opening = opening + (np.minimum(opening, LABIODENTAL_OPENING) - opening) * labio
 

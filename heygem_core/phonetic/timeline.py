@@ -53,6 +53,7 @@ class VisemeTimeline:
     source: str = "audio"     # "text" (aligned script), "text+audio" (script with gaps filled), "audio"
     language: str = "any"
     hop_s: float = HOP_S
+    held: np.ndarray | None = field(default=None, repr=False)   # bool: a short hush inside speech
 
     @property
     def n_hops(self) -> int:
@@ -169,8 +170,8 @@ def shape_hops(phones: list[Phone], cues: Cues, source: str, language: str) -> V
                     np.clip(1.0 + cues.loudness / CONSONANT_DB_SPAN, 0.2, 1.0))
 
     for p in phones:
-        if p.name in BILABIALS:
-            (_press_heard if source == "audio" else _press)(pressed, p, cues, n)
+        if p.name in BILABIALS and not _press_heard(pressed, p, cues, n) and source != "audio":
+            _press(pressed, p, cues, n)     # a script's p b m is pressed even where the signal shows no quiet
     # a pause is a quarter second of quiet or of nothing heard; it rests, whatever a phone says
     pause = pauses(cues.silent | (vis == Viseme.REST))
     pressed &= ~pause
@@ -185,7 +186,7 @@ def shape_hops(phones: list[Phone], cues: Cues, source: str, language: str) -> V
     vis[rest], opn[rest] = Viseme.REST, 0.0
     spr[rest] *= 0.3
     return VisemeTimeline(vis, opn, np.clip(spr, -1, 1), pressed, labio & ~rest, cues.loudness, phones, source,
-                          language)
+                          language, held=held & cues.silent)
 
 
 def pauses(silent: np.ndarray) -> np.ndarray:
@@ -209,25 +210,27 @@ def _press(pressed: np.ndarray, p: Phone, cues: Cues, n: int) -> None:
     pressed[a:min(b, n)] = True
 
 
-def _press_heard(pressed: np.ndarray, p: Phone, cues: Cues, n: int) -> None:
-    """Audio only: the phone loop says *that* the lips close about here (it tells p b m from t d k n, which the
+def _press_heard(pressed: np.ndarray, p: Phone, cues: Cues, n: int) -> bool:
+    """The phones say *that* the lips close about here (the phone loop tells p b m from t d k n, which the
     signal cannot), the signal says *when*: the stop closure that touches the phone, else the stretch of it
-    at least ``DIP_DB`` quieter than the sound around it (a shut mouth muffles even a voiced b or m). A
-    bilabial the signal shows no such quiet for is not pressed: the phone loop hears p b m in breaths,
-    noise and loud vowels."""
+    at least ``DIP_DB`` quieter than the sound around it (a shut mouth muffles even a voiced b or m).
+    Returns False, pressing nothing, where the signal shows no such quiet: from the phone loop alone such a
+    p b m is left out (it hears them in breaths, noise and loud vowels)."""
     a, b = _hop(p.start - SEARCH_S, n), max(_hop(p.end + SEARCH_S, n), _hop(p.start, n) + 1)
     cap = int(round(MAX_CUE_PRESS_S / HOP_S))
     runs = [(s, e) for s, e in _runs(cues.closure[a:b]) if e - s <= cap]
     if not runs:
         around = np.r_[cues.loudness[max(0, a - 10):a], cues.loudness[b:b + 10]]
         if not around.size:
-            return
+            return False
         runs = [(s, e) for s, e in _runs(cues.loudness[a:b] < around.max() - DIP_DB) if e - s <= cap]
     if not runs:
-        return
+        return False
     s, e = max(runs, key=lambda r: r[1] - r[0])
-    s, e = a + s - int(round(PRESS_LEAD_S / HOP_S)), a + e
-    pressed[max(0, s):min(n, max(e, s + int(round(MIN_PRESS_S / HOP_S))))] = True
+    # the lips meet a little before the quiet begins, and part where the sound comes back (the burst)
+    s = min(a + s - int(round(PRESS_LEAD_S / HOP_S)), a + e - int(round(MIN_PRESS_S / HOP_S)))
+    pressed[max(0, s):min(n, a + e)] = True
+    return True
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
