@@ -19,14 +19,13 @@ from .visemes import Viseme
 HOPS_PER_S = 100.0
 ROUND_LEAD_S = 0.04      # rounding and spreading start this much before the sound
 WIDTH_RANGE = 0.4        # lip width change at full rounding/spread, per unit of the ``rounding`` option
-PRESS_EASE_S = 0.03      # lips travel to a closure over this long
+PRESS_EASE_S = 0.02      # lips travel to a closure over this long
 LABIODENTAL_OPENING = 0.06    # f v: the lower lip at the upper teeth, which show between the lips
 # Through a consonant made behind the lips (t d s n k l …) and the short holds inside speech the lips stay
 # parted by at least this much of the mouth's width (real speakers average 0.10–0.17 while speaking), or
 # half the widest opening if that is less; a vowel may narrow further, to ``VOWEL_GAP`` (a close i or u)
 SPEAKING_GAP = 0.085
 VOWEL_GAP = 0.06
-HOLD_AT_FLOOR = True
 REST_EDGE_S = 0.06       # how far the mouth may move into a pause, ahead of speech or after it
 
 
@@ -57,7 +56,7 @@ def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: f
     opening[~_near(tl.viseme != Viseme.REST, edge)] = 0.0
     press = _ease(tl.pressed.astype(np.float32), PRESS_EASE_S)
     opening = opening * (1.0 - press)
-    if tl.held is not None and HOLD_AT_FLOOR:
+    if tl.held is not None:
         # through a hush inside speech the jaw comes up to the floor: the lips part, no more
         hold = _ease(tl.held.astype(np.float32), 0.02)
         cap = min(SPEAKING_GAP, 0.5 * widest)

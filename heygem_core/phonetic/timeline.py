@@ -28,7 +28,7 @@ SILENCE_DB = -38.0
 MISMATCH_SHARE = 0.35
 # speech the script leaves unread for this long (10 ms hops) is taken from the phone loop
 UNREAD_FILL_HOPS = 30
-PRESS_LEAD_S = 0.02     # the lips meet this long before a stop's closure is heard to begin
+PRESS_LEAD_S = 0.01     # the lips meet this long before a stop's closure is heard to begin
 MIN_PRESS_S = 0.06      # and stay together at least this long, so even a fast b is seen
 MAX_CUE_PRESS_S = 0.15  # a longer murmur or gap is not one bilabial
 DIP_DB = 10.0           # a bilabial heard by the phone loop must be this much quieter than its neighbours
