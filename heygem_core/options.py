@@ -39,7 +39,7 @@ class LipSyncOptions:
     # -- mouth motion (procedural engine)
     mouth_gain: float = _opt(1.0, "Scales how far the mouth opens for a given loudness.", lo=0.0, hi=3.0,
                              group="mouth")
-    max_opening: float = _opt(0.28, "Widest inner-lip opening (an open 'a'), as a fraction of mouth width.", lo=0.02,
+    max_opening: float = _opt(0.32, "Widest inner-lip opening (an open 'a'), as a fraction of mouth width.", lo=0.02,
                               hi=0.6,
                               group="mouth")
     attack_ms: float = _opt(20.0, "How quickly the mouth opens when speech starts (ms).", lo=0.0, hi=500.0,
