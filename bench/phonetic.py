@@ -71,7 +71,7 @@ def run(videos, audios, texts, out_dir: Path, options: LipSyncOptions, stills: b
 
 
 def save_stills(video: Path, opening: np.ndarray, fps: float, truth, folder: Path) -> None:
-    """PNG close-ups of the mouth: the frame at the middle of a p/b/m, of an open vowel and of a rounded one."""
+    """PNG close-ups of the mouth: the frame at the middle of a p/b/m, of an open vowel, a rounded one, an f/v."""
     import cv2
 
     from heygem_core.face import landmarks as L
@@ -81,7 +81,8 @@ def save_stills(video: Path, opening: np.ndarray, fps: float, truth, folder: Pat
     folder.mkdir(parents=True, exist_ok=True)
     info = probe_video(video)
     picks = {}
-    for kind, names in (("closure", {"P", "B", "M"}), ("open", {"AA", "AE"}), ("round", {"UW", "OW", "W", "AO"})):
+    for kind, names in (("closure", {"P", "B", "M"}), ("open", {"AA", "AE"}), ("round", {"UW", "OW", "W", "AO"}),
+                        ("labio", {"F", "V"})):
         times = truth.phone_times(names)
         for k, (a, b) in enumerate(times[:: max(1, len(times) // 3)][:3]):
             picks[f"{kind}{k}"] = min(info.frame_count - 1, int((a + b) / 2 * fps))

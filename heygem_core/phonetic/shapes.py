@@ -37,6 +37,7 @@ class MouthTrack:
     spread: np.ndarray
     pressed: np.ndarray      # bool
     viseme: np.ndarray       # int8
+    tuck: np.ndarray | None = None   # 0..1: the lower lip drawn up under the upper teeth (f v)
 
 
 def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: float, gain: float = 1.0,
@@ -73,7 +74,8 @@ def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: f
     shut = per_frame(tl.pressed.astype(np.float32), fps, n_frames) >= 0.5
     op[shut] = 0.0
     return MouthTrack(np.clip(op, 0.0, 0.6).astype(np.float32), per_frame(width, fps, n_frames), shut,
-                      _at_centres(tl.viseme, fps, n_frames).astype(np.int8))
+                      _at_centres(tl.viseme, fps, n_frames).astype(np.int8),
+                      np.where(shut, 0.0, per_frame(labio, fps, n_frames)).astype(np.float32))
 
 
 def _ease(mask: np.ndarray, seconds: float) -> np.ndarray:
