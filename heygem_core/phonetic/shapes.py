@@ -22,8 +22,9 @@ WIDTH_RANGE = 0.4        # lip width change at full rounding/spread, per unit of
 PRESS_EASE_S = 0.02      # lips travel to a closure over this long
 LABIODENTAL_OPENING = 0.06    # f v: the lower lip at the upper teeth, which show between the lips
 # Through a consonant made behind the lips (t d s n k l …) and the short holds inside speech the lips stay
-# parted by at least this much of the mouth's width (real speakers average 0.10–0.17 while speaking), or
-# half the widest opening if that is less; a vowel may narrow further, to ``VOWEL_GAP`` (a close i or u)
+# parted by at least this much of the mouth's width (real speakers average 0.10–0.17 while speaking) at the
+# default ``mouth_gain`` (scaled with it), or half the widest opening if that is less; a vowel may narrow
+# further, to ``VOWEL_GAP`` (a close i or u)
 SPEAKING_GAP = 0.085
 VOWEL_GAP = 0.06
 REST_EDGE_S = 0.06       # how far the mouth may move into a pause, ahead of speech or after it
@@ -46,7 +47,8 @@ def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: f
     """Per-frame mouth for ``n_frames`` at ``fps``; the keywords are the engine's options of the same name."""
     # while speaking the lips stay parted: a close vowel or a t is narrow, not shut
     widest = gain * max_opening
-    floor = np.where(tl.viseme == Viseme.CONSONANT, min(SPEAKING_GAP, 0.5 * widest), min(VOWEL_GAP, 0.5 * widest))
+    gap, vowel_gap = (min(g * gain, 0.5 * widest) for g in (SPEAKING_GAP, VOWEL_GAP))   # at the default gain
+    floor = np.where(tl.viseme == Viseme.CONSONANT, gap, vowel_gap)
     speaking = ~np.isin(tl.viseme, (Viseme.REST, Viseme.PRESSED, Viseme.LABIODENTAL))
     target = np.where(speaking, floor + (widest - floor) * tl.openness, tl.openness * widest)
     # quiet hops close the mouth only where they are a pause; inside speech the timeline holds the lips
@@ -60,7 +62,7 @@ def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: f
     if tl.held is not None:
         # through a hush inside speech the jaw comes up to the floor: the lips part, no more
         hold = _ease(tl.held.astype(np.float32), 0.02)
-        cap = min(SPEAKING_GAP, 0.5 * widest)
+        cap = gap
         opening = opening + (np.minimum(opening, cap) - opening) * hold
     labio = _ease(tl.labiodental.astype(np.float32), 0.03)
     opening = opening + (np.minimum(opening, LABIODENTAL_OPENING) - opening) * labio
