@@ -60,7 +60,7 @@ def run(videos, audios, texts, out_dir: Path, options: LipSyncOptions, stills: b
                 rep = phonetic_report(opening, fps, truth)
                 rows.append(dict(video=clip_name(video), audio=clip_name(audio), mouth=label, truth=truth.source,
                                  closure=rep.bilabial_closure, chance=rep.chance, above=rep.above_chance,
-                                 chance_sp=rep.chance_speaking,
+                                 chance_all=rep.chance_with_pauses,
                                  n_pbm=rep.n_bilabials, aperture=rep.aperture_ratio, r=sync.r, lag_ms=sync.lag_ms,
                                  cost=cpu / base.duration, cost_wall=wall / base.duration))
                 if stills:
@@ -71,7 +71,7 @@ def run(videos, audios, texts, out_dir: Path, options: LipSyncOptions, stills: b
 
 
 def save_stills(video: Path, opening: np.ndarray, fps: float, truth, folder: Path) -> None:
-    """PNG close-ups of the mouth: the frame at the middle of a p/b/m, of an open vowel and of a rounded one."""
+    """PNG close-ups of the mouth: the frame at the middle of a p/b/m, of an open vowel, a rounded one, an f/v."""
     import cv2
 
     from heygem_core.face import landmarks as L
@@ -81,7 +81,8 @@ def save_stills(video: Path, opening: np.ndarray, fps: float, truth, folder: Pat
     folder.mkdir(parents=True, exist_ok=True)
     info = probe_video(video)
     picks = {}
-    for kind, names in (("closure", {"P", "B", "M"}), ("open", {"AA", "AE"}), ("round", {"UW", "OW", "W", "AO"})):
+    for kind, names in (("closure", {"P", "B", "M"}), ("open", {"AA", "AE"}), ("round", {"UW", "OW", "W", "AO"}),
+                        ("labio", {"F", "V"})):
         times = truth.phone_times(names)
         for k, (a, b) in enumerate(times[:: max(1, len(times) // 3)][:3]):
             picks[f"{kind}{k}"] = min(info.frame_count - 1, int((a + b) / 2 * fps))
@@ -116,7 +117,7 @@ def main(argv=None) -> int:
     texts = [None if t in (None, "-") else Path(t).read_text(encoding="utf-8")
              for t in (args.texts + ["-"] * len(args.audios))[: len(args.audios)]]
     rows = run(args.videos, args.audios, texts, Path(args.out_dir), LipSyncOptions(), args.stills)
-    print(table(rows, ["video", "audio", "mouth", "truth", "closure", "chance", "above", "chance_sp", "n_pbm",
+    print(table(rows, ["video", "audio", "mouth", "truth", "closure", "chance", "above", "chance_all", "n_pbm",
                        "aperture", "r", "lag_ms", "cost", "cost_wall"]))
     print("targets: closure ≥ 0.70 and ≥ 25 points above chance; aperture ≥ 1.3; r ≥ 0.6 within ±40 ms; "
           "cost ≤ 0.2 (CPU s per s of speech)")

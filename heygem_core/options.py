@@ -39,12 +39,12 @@ class LipSyncOptions:
     # -- mouth motion (procedural engine)
     mouth_gain: float = _opt(1.0, "Scales how far the mouth opens for a given loudness.", lo=0.0, hi=3.0,
                              group="mouth")
-    max_opening: float = _opt(0.28, "Widest inner-lip opening (an open 'a'), as a fraction of mouth width.", lo=0.02,
+    max_opening: float = _opt(0.32, "Widest inner-lip opening (an open 'a'), as a fraction of mouth width.", lo=0.02,
                               hi=0.6,
                               group="mouth")
-    attack_ms: float = _opt(35.0, "How quickly the mouth opens when speech starts (ms).", lo=0.0, hi=500.0,
+    attack_ms: float = _opt(20.0, "How quickly the mouth opens when speech starts (ms).", lo=0.0, hi=500.0,
                             group="mouth")
-    release_ms: float = _opt(90.0, "How quickly it closes again (ms).", lo=0.0, hi=1000.0, group="mouth")
+    release_ms: float = _opt(60.0, "How quickly it closes again (ms).", lo=0.0, hi=1000.0, group="mouth")
     silence_db: float = _opt(-38.0, "Below this loudness (dB under the speech peak) the mouth is closed.",
                              lo=-80.0, hi=-6.0, group="mouth")
     rounding: float = _opt(0.5, "How much vowel colour rounds or spreads the lips (0 = never).", lo=0.0,

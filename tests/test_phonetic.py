@@ -12,8 +12,9 @@ from heygem_core.media.audio import load_audio
 from heygem_core.phonetic import Viseme, mouth_track, viseme_timeline
 from heygem_core.phonetic.cues import formants, signal_cues
 from heygem_core.phonetic.pinyin import syllable_phones
-from heygem_core.phonetic.recognise import known_words, pcm16
+from heygem_core.phonetic.recognise import Phone, known_words, pcm16
 from heygem_core.phonetic.script import is_chinese, letters_to_phones, script_words
+from heygem_core.phonetic.timeline import shape_hops
 from heygem_core.speech import Speech
 
 SR = 16000
@@ -80,6 +81,41 @@ def test_timeline_opens_wide_for_a_spreads_for_i_rounds_for_u_and_rests_in_silen
     assert track.opening[:8].max() == 0.0
     assert track.spread[frames[1]].mean() > 1.0 > track.spread[frames[2]].mean()
 
+
+def test_a_short_gap_inside_speech_keeps_the_lips_apart_and_a_pause_shuts_them():
+    """A 90 ms hush between two vowels (a stop's hold, a breath between words) is no pause: the lips stay
+    parted, clear of the closure threshold; the 400 ms pause after them shuts the mouth."""
+    parts = [silence(0.4), vowel(*A, 0.3), silence(0.09), vowel(*A, 0.3), silence(0.4), vowel(*A, 0.3),
+             silence(0.4)]
+    y = np.concatenate(parts)
+    edges = np.cumsum([0] + [len(p) for p in parts]) / SR
+    tl = viseme_timeline(Speech(y))
+    gap = slice(int(edges[2] * 100) + 1, int(edges[3] * 100) - 1)
+    pause = slice(int(edges[4] * 100) + 10, int(edges[5] * 100) - 10)
+    assert not (tl.viseme[gap] == Viseme.REST).any() and not tl.pressed[gap].any()
+    assert (tl.viseme[pause] == Viseme.REST).all()
+    track = mouth_track(tl, 25.0, int(len(y) / SR * 25), max_opening=0.28)
+    assert track.opening[int(edges[2] * 25) + 1: int(edges[3] * 25)].min() > 0.06
+    assert track.opening[int(edges[4] * 25) + 3: int(edges[5] * 25) - 3].max() == 0.0
+
+
+def test_a_heard_bilabial_is_pressed_where_the_sound_is_quiet_and_only_there():
+    """Vowel, a 70 ms hush, vowel: a b heard across the hush presses the lips for the hush (meeting just
+    before it, parting where the sound comes back), not for the recogniser's segment. An m the phone loop
+    hears in the middle of a steady vowel has no quiet to back it: left out from the audio alone, pressed
+    when a script says it."""
+    parts = [silence(0.3), vowel(*A, 0.3), silence(0.07), vowel(*A, 0.5), silence(0.3)]
+    y = np.concatenate(parts)
+    hush = np.cumsum([len(p) for p in parts])[1:3] / SR                 # start, end of the hush (s)
+    cues = signal_cues(Speech(y))
+    b = Phone("B", hush[0] - 0.05, hush[1] + 0.04)
+    m = Phone("M", hush[1] + 0.2, hush[1] + 0.28)
+    heard = shape_hops([b, m], cues, "audio", "any").pressed
+    where = np.nonzero(heard)[0]
+    assert abs(where[0] - hush[0] * 100) <= 2 and abs(where[-1] + 1 - hush[1] * 100) <= 2
+    assert not heard[int(m.start * 100): int(m.end * 100)].any()
+    scripted = shape_hops([b, m], cues, "text", "en").pressed
+    assert scripted[int(m.start * 100) + 1: int(m.end * 100) - 1].all()
 
 def test_timeline_is_computed_once_per_speech_and_script():
     sp = Speech(np.concatenate([silence(0.2), vowel(*A, 0.3), silence(0.2)]))

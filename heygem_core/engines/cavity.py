@@ -12,7 +12,7 @@ from .warp import _smoothstep
 
 def paint_cavity(pixels: np.ndarray, mask: np.ndarray, field: np.ndarray, frame: np.ndarray,
                  polygon: np.ndarray, box, lm: np.ndarray, geo: MouthGeometry, opening: float,
-                 teeth: float) -> None:
+                 teeth: float, tuck: float = 0.0) -> None:
     """Fill the open mouth in place where the template has no mouth interior to show: dark and shaded, with
     a soft band of upper teeth under the upper lip.
 
@@ -52,10 +52,11 @@ def paint_cavity(pixels: np.ndarray, mask: np.ndarray, field: np.ndarray, frame:
 
     if teeth > 0:   # upper teeth: a soft off-white band just under the upper lip, hidden at the corners
         band = max(1.0, min(0.5 * gap_px, 0.12 * geo.width))
+        band += (gap_px + 1.0 - band) * tuck              # f/v: the upper teeth rest on the lower lip
         tooth = np.clip(1.3 * (1.0 - rows / band), 0.0, 1.0) ** 0.4 * (rows > -1.5)   # firm lower edge
         tooth = cv2.GaussianBlur(tooth.astype(np.float32), (0, 0), 0.7)
         tooth *= np.clip(1.0 - across ** 2.5, 0.0, 1.0) * min(1.0, 1.5 * teeth)
-        tooth *= np.clip(gap_px / (0.05 * geo.width), 0.0, 1.0)        # no teeth in a barely open mouth
+        tooth *= max(tuck, np.clip(gap_px / (0.05 * geo.width), 0.0, 1.0))   # none in a barely open mouth
         # teeth catch the light like the skin around them, but stay clearly lighter than the lips
         light = np.clip(np.max(lip) / 200.0, 0.75, 1.0)
         enamel = ((0.88 * np.array([204.0, 226.0, 240.0]) + 0.12 * lip) * light).astype(np.float32)  # ivory

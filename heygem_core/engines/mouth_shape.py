@@ -9,6 +9,7 @@ import numpy as np
 from ..face import landmarks as L
 
 UPPER_LIFT = 0.2      # share of an opening taken by the upper lip; the jaw and lower lip take the rest
+TUCK_ROLL = 0.35      # share of the lower lip's height that rolls in under the upper teeth at a full f/v
 
 # Corner to corner, image order as in landmarks.py; UPPER[i] faces LOWER[i].
 INNER_UPPER = list(L.INNER_UPPER_LIP)
@@ -72,9 +73,10 @@ class MouthTarget:
 
 
 def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: float,
-                  jaw_follow: float) -> MouthTarget:
+                  jaw_follow: float, tuck: float = 0.0) -> MouthTarget:
     """Aim the frame's mouth at the target shape: inner-lip gap = ``opening`` × mouth width in the middle,
-    tapering to shut at the corners, whatever the template's mouth is doing now."""
+    tapering to shut at the corners, whatever the template's mouth is doing now. ``tuck`` (0..1) draws the
+    lower lip up and in under the upper teeth (f, v): its outer edge rises, so less of it shows."""
     upper, lower = lm[INNER_UPPER[1:-1]], lm[INNER_LOWER[1:-1]]
     gap_now = np.maximum(geo.down(lower) - geo.down(upper), 0.0)      # per inner-lip pair, px
 
@@ -99,7 +101,13 @@ def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: fl
     iu = moved(INNER_UPPER, -UPPER_LIFT * carried(INNER_UPPER))
     ou = moved(OUTER_UPPER, -0.8 * UPPER_LIFT * carried(OUTER_UPPER))
     il = moved(INNER_LOWER, (1.0 - UPPER_LIFT) * carried(INNER_LOWER))
-    ol = moved(OUTER_LOWER, (1.0 - UPPER_LIFT) * carried(OUTER_LOWER))
+    roll = 0.0
+    if tuck > 0:   # the lower lip rolls in: its outer edge comes up by a share of the lip's own height
+        inner_at = np.interp(geo.along(lm[OUTER_LOWER]), *_sorted(geo.along(lm[INNER_LOWER]),
+                                                                  geo.down(lm[INNER_LOWER])))
+        thickness = np.maximum(geo.down(lm[OUTER_LOWER]) - inner_at, 0.0)
+        roll = -TUCK_ROLL * tuck * thickness
+    ol = moved(OUTER_LOWER, (1.0 - UPPER_LIFT) * carried(OUTER_LOWER) + roll)
     il[1][[0, -1]] = iu[1][[0, -1]]                                   # the corners are shared
 
     # the jaw turns about the ears: points move less the nearer they are to them

@@ -35,10 +35,12 @@ class ProceduralEngine:
         self.options = options
         self.opening: np.ndarray | None = None   # per output frame, fraction of mouth width
         self.spread: np.ndarray | None = None    # per output frame, width factor around 1
+        self.tuck: np.ndarray | None = None      # per output frame, lower lip under the upper teeth (f v)
 
     # -- audio side, once per (speech, video)
     def prepare(self, speech: Speech, fps: float, n_frames: int) -> None:
-        self.opening, self.spread = mouth_targets(speech, fps, n_frames, self.options)
+        track = mouth_frames(speech, fps, n_frames, self.options)
+        self.opening, self.spread, self.tuck = track.opening, track.spread, track.tuck
 
     def target_opening(self) -> np.ndarray | None:
         """The inner-lip opening this engine aims at for each output frame (fraction of mouth width), once
@@ -50,15 +52,16 @@ class ProceduralEngine:
         # Tiny solves and products: BLAS worker threads only fight the decoder and encoder threads here.
         with _blas_threads().limit(limits=1):
             return [None if face is None else render_near_mouth(self.render, frame, face, self.opening[k],
-                                                                self.spread[k])
+                                                                self.spread[k], self.tuck[k])
                     for frame, face, k in zip(frames, faces, indices)]
 
-    def render(self, frame: np.ndarray, lm: np.ndarray, opening: float, spread: float) -> Patch | None:
+    def render(self, frame: np.ndarray, lm: np.ndarray, opening: float, spread: float,
+               tuck: float = 0.0) -> Patch | None:
         """The patch that gives ``frame`` an inner-lip opening of ``opening`` × mouth width."""
         geo = MouthGeometry(lm)
         if geo.width < 6:           # a face too small to animate: leave the frame as it is
             return None
-        target = target_points(lm, geo, opening, spread, self.options.jaw_follow)
+        target = target_points(lm, geo, opening, spread, self.options.jaw_follow, tuck)
         box = clip_box(geo.region(), frame.shape[1], frame.shape[0])
         if box[2] - box[0] < 8 or box[3] - box[1] < 8:
             return None
@@ -69,16 +72,18 @@ class ProceduralEngine:
         mask = np.clip(np.hypot(field[..., 0], field[..., 1]) * 4.0, 0.0, 1.0)
         mask[mask < 1.0 / 64] = 0.0        # a displacement this small changes no pixel: leave those exact
         if opening * geo.width > 1.0:
-            paint_cavity(pixels, mask, field, frame, target.polygon, sub, lm, geo, opening, self.options.teeth)
+            paint_cavity(pixels, mask, field, frame, target.polygon, sub, lm, geo, opening, self.options.teeth,
+                         tuck)
         return Patch(sub, pixels, mask)
 
 
-def render_near_mouth(render, frame, lm: np.ndarray, opening: float, spread: float) -> Patch | None:
-    """``render(frame, lm, opening, spread)`` given only the BGR pixels around the mouth when ``frame`` is a
+def render_near_mouth(render, frame, lm: np.ndarray, opening: float, spread: float,
+                      tuck: float = 0.0) -> Patch | None:
+    """``render(frame, lm, opening, spread, tuck)`` given only the BGR pixels around the mouth when ``frame`` is a
     `PlanarFrame` (YUV planes read as BGR where read): the region the warp can sample, the mouth region
     plus more than the farthest displacement, with the landmarks and the patch shifted to match."""
     if isinstance(frame, np.ndarray):
-        return render(frame, lm, opening, spread)
+        return render(frame, lm, opening, spread, tuck)
     geo = MouthGeometry(lm)
     x0, y0, x1, y1 = geo.region()
     reach = 0.7 * geo.width + 4.0               # targets open at most 0.6 mouth widths
@@ -86,7 +91,7 @@ def render_near_mouth(render, frame, lm: np.ndarray, opening: float, spread: flo
                                   frame.shape[0])
     if bx1 - bx0 < 8 or by1 - by0 < 8:
         return None
-    patch = render(frame[by0:by1, bx0:bx1], lm - np.array([bx0, by0], lm.dtype), opening, spread)
+    patch = render(frame[by0:by1, bx0:bx1], lm - np.array([bx0, by0], lm.dtype), opening, spread, tuck)
     if patch is None:
         return None
     px0, py0, px1, py1 = patch.box
@@ -111,10 +116,15 @@ def mouth_targets(speech: Speech, fps: float, n_frames: int, options: LipSyncOpt
     """Inner-lip opening (fraction of mouth width) and lip width factor for each output frame, from the
     speech's viseme timeline (its script aligned when ``speech.text`` is set): lips pressed for p b m, lower
     lip to the teeth for f v, rounded o u w, spread i e, open a, closed in silence."""
-    track = mouth_track(viseme_timeline(speech), fps, n_frames, max_opening=options.max_opening,
-                        gain=options.mouth_gain, rounding=options.rounding, attack_ms=options.attack_ms,
-                        release_ms=options.release_ms, silence_db=options.silence_db)
+    track = mouth_frames(speech, fps, n_frames, options)
     return track.opening, track.spread
+
+
+def mouth_frames(speech: Speech, fps: float, n_frames: int, options: LipSyncOptions):
+    """The speech's mouth for each output frame (`phonetic.MouthTrack`)."""
+    return mouth_track(viseme_timeline(speech), fps, n_frames, max_opening=options.max_opening,
+                       gain=options.mouth_gain, rounding=options.rounding, attack_ms=options.attack_ms,
+                       release_ms=options.release_ms, silence_db=options.silence_db)
 
 
 # ---------------------------------------------------------------------------------------------------------

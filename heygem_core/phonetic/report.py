@@ -6,9 +6,11 @@ the speech with their timings:
 - **bilabial closure**: the share of p b m on which the lips close (gap ≤ ``CLOSED`` within ±1 frame of the
   phone), the tell a viewer lip-reads without meaning to;
 - **chance**: the same share with every phone moved 0.5–1.4 s away: what a mouth that closes at moments
-  unrelated to the sounds scores. A mouth that truly follows the sounds scores well above it. Moved phones
-  that land in a pause find the mouth shut there, as they should; ``chance_speaking`` counts only those
-  that land in speech, which tells more on a clip with long pauses and few p b m;
+  unrelated to the sounds scores. A mouth that truly follows the sounds scores well above it. A phone moved
+  into a pause (its frames, ±1, not all speech) is left out: no p b m is spoken there, and the mouth has to be
+  shut there anyway (silence closes it), so counting it would measure the pauses, not the timing of the
+  lips. ``chance_with_pauses`` counts every moved phone, pauses included; on a clip with long pauses and few
+  p b m it is high for any mouth that is shut in silence;
 - **aperture ratio**: how wide open vowels (a) open against close vowels and labiodentals (i u f v w), each
   phone taken at its widest.
 """
@@ -27,8 +29,8 @@ CHANCE_SHIFTS_S = tuple(np.round(np.arange(0.5, 1.41, 0.1), 2))
 @dataclass
 class PhoneticReport:
     bilabial_closure: float    # share of p b m with closed lips (nan when there are none)
-    chance: float              # the same with the phone timings shifted
-    chance_speaking: float     # the same, counting only shifted phones that land in speech
+    chance: float              # the same with the phone timings shifted, of the shifted phones that land in speech
+    chance_with_pauses: float  # the same, counting shifted phones that land in a pause too
     aperture_ratio: float      # mean widest opening on a ÷ on i u f v w
     open_aperture: float
     close_aperture: float
@@ -48,7 +50,7 @@ class PhoneticReport:
 
     def summary(self) -> str:
         return (f"lips close on {100 * self.bilabial_closure:.0f}% of {self.n_bilabials} p/b/m "
-                f"(chance {100 * self.chance:.0f}%, in speech {100 * self.chance_speaking:.0f}%); "
+                f"(chance {100 * self.chance:.0f}%; {100 * self.chance_with_pauses:.0f}% counting pauses); "
                 f"open vowels open {self.aperture_ratio:.2f}× the close ones (phones from {self.source})")
 
 
@@ -63,16 +65,17 @@ def closure_share(opening: np.ndarray, fps: float, times: np.ndarray, *, shift: 
                   speaking: np.ndarray | None = None) -> float:
     """Share of the phones at ``times`` [shape=(k, 2), seconds] with a closed mouth within ±1 frame; with
     ``shift`` the times move by that much, wrapping around the end of the clip. With ``speaking`` (bool per
-    frame) a phone whose middle frame is not speech is left out."""
+    frame) a phone with a frame that is not speech (±1 frame, as looked at) is left out."""
     n = len(opening)
     duration = n / fps
     closed = []
     for start, end in np.asarray(times, np.float64).reshape(-1, 2):
         if shift:
             start, end = (start + shift) % duration, (start + shift) % duration + (end - start)
-        if speaking is not None and not speaking[min(n - 1, int((start + end) / 2 * fps))]:
+        window = frames_of(start, end, fps, n)
+        if speaking is not None and not speaking[window].all():
             continue
-        seg = opening[frames_of(start, end, fps, n)]
+        seg = opening[window]
         seg = seg[np.isfinite(seg)]
         if seg.size:
             closed.append(seg.min() <= CLOSED)
@@ -97,10 +100,19 @@ def phonetic_report(opening: np.ndarray, fps: float, timeline) -> PhoneticReport
     bil = timeline.phone_times(BILABIALS)
     share = closure_share(opening, fps, bil)
     speaking = timeline.speaking_frames(fps, len(opening))
-    chance, chance_speaking = (
-        float(np.nanmean([closure_share(opening, fps, bil, shift=s, speaking=mask) for s in CHANCE_SHIFTS_S]))
-        if len(bil) else float("nan") for mask in (None, speaking))
+    chance, chance_with_pauses = (_chance(opening, fps, bil, mask) for mask in (speaking, None))
     a, c = widest(opening, fps, timeline.phone_times(OPEN_VOWELS)), widest(opening, fps,
                                                                            timeline.phone_times(CLOSE_SOUNDS))
     ratio = a / c if c > 0 else float("nan")
-    return PhoneticReport(share, chance, chance_speaking, ratio, a, c, len(bil), timeline.source)
+    return PhoneticReport(share, chance, chance_with_pauses, ratio, a, c, len(bil), timeline.source)
+
+
+def _chance(opening: np.ndarray, fps: float, times: np.ndarray, speaking: np.ndarray | None) -> float:
+    """The closure share of ``times`` moved by each of ``CHANCE_SHIFTS_S``, pooled over the moved phones."""
+    closed = counted = 0
+    for shift in CHANCE_SHIFTS_S:
+        for t in times:
+            share = closure_share(opening, fps, t[None], shift=shift, speaking=speaking)
+            if np.isfinite(share):
+                closed, counted = closed + share, counted + 1
+    return closed / counted if counted else float("nan")

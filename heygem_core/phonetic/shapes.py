@@ -19,9 +19,14 @@ from .visemes import Viseme
 HOPS_PER_S = 100.0
 ROUND_LEAD_S = 0.04      # rounding and spreading start this much before the sound
 WIDTH_RANGE = 0.4        # lip width change at full rounding/spread, per unit of the ``rounding`` option
-PRESS_EASE_S = 0.03      # lips travel to a closure over this long
-LABIODENTAL_OPENING = 0.03
-SPEAKING_FLOOR = 0.2       # share of the widest opening the lips keep through any voiced, unpressed sound
+PRESS_EASE_S = 0.02      # lips travel to a closure over this long
+LABIODENTAL_OPENING = 0.06    # f v: the lower lip at the upper teeth, which show between the lips
+# Through a consonant made behind the lips (t d s n k l …) and the short holds inside speech the lips stay
+# parted by at least this much of the mouth's width (real speakers average 0.10–0.17 while speaking) at the
+# default ``mouth_gain`` (scaled with it), or half the widest opening if that is less; a vowel may narrow
+# further, to ``VOWEL_GAP`` (a close i or u)
+SPEAKING_GAP = 0.085
+VOWEL_GAP = 0.06
 REST_EDGE_S = 0.06       # how far the mouth may move into a pause, ahead of speech or after it
 
 
@@ -33,22 +38,32 @@ class MouthTrack:
     spread: np.ndarray
     pressed: np.ndarray      # bool
     viseme: np.ndarray       # int8
+    tuck: np.ndarray | None = None   # 0..1: the lower lip drawn up under the upper teeth (f v)
 
 
 def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: float, gain: float = 1.0,
-                rounding: float = 0.5, attack_ms: float = 35.0, release_ms: float = 90.0,
+                rounding: float = 0.5, attack_ms: float = 20.0, release_ms: float = 60.0,
                 silence_db: float = -38.0) -> MouthTrack:
     """Per-frame mouth for ``n_frames`` at ``fps``; the keywords are the engine's options of the same name."""
-    # while speaking the lips part at least a little: a close vowel is narrow, not shut
+    # while speaking the lips stay parted: a close vowel or a t is narrow, not shut
+    widest = gain * max_opening
+    gap, vowel_gap = (min(g * gain, 0.5 * widest) for g in (SPEAKING_GAP, VOWEL_GAP))   # at the default gain
+    floor = np.where(tl.viseme == Viseme.CONSONANT, gap, vowel_gap)
     speaking = ~np.isin(tl.viseme, (Viseme.REST, Viseme.PRESSED, Viseme.LABIODENTAL))
-    openness = np.where(speaking, SPEAKING_FLOOR + (1.0 - SPEAKING_FLOOR) * tl.openness, tl.openness)
-    target = np.where(tl.loudness < silence_db, 0.0, openness * (gain * max_opening))
+    target = np.where(speaking, floor + (widest - floor) * tl.openness, tl.openness * widest)
+    # quiet hops close the mouth only where they are a pause; inside speech the timeline holds the lips
+    target[(tl.loudness < silence_db) & (tl.viseme == Viseme.REST)] = 0.0
     opening = attack_release(target, HOPS_PER_S, attack_ms, release_ms)
     # a pause is shut: the smoothing may lead into it and trail out of it by REST_EDGE_S, no further
     edge = int(round(REST_EDGE_S * HOPS_PER_S))
     opening[~_near(tl.viseme != Viseme.REST, edge)] = 0.0
     press = _ease(tl.pressed.astype(np.float32), PRESS_EASE_S)
     opening = opening * (1.0 - press)
+    if tl.held is not None:
+        # through a hush inside speech the jaw comes up to the floor: the lips part, no more
+        hold = _ease(tl.held.astype(np.float32), 0.02)
+        cap = gap
+        opening = opening + (np.minimum(opening, cap) - opening) * hold
     labio = _ease(tl.labiodental.astype(np.float32), 0.03)
     opening = opening + (np.minimum(opening, LABIODENTAL_OPENING) - opening) * labio
 
@@ -61,7 +76,8 @@ def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: f
     shut = per_frame(tl.pressed.astype(np.float32), fps, n_frames) >= 0.5
     op[shut] = 0.0
     return MouthTrack(np.clip(op, 0.0, 0.6).astype(np.float32), per_frame(width, fps, n_frames), shut,
-                      _at_centres(tl.viseme, fps, n_frames).astype(np.int8))
+                      _at_centres(tl.viseme, fps, n_frames).astype(np.int8),
+                      np.where(shut, 0.0, per_frame(labio, fps, n_frames)).astype(np.float32))
 
 
 def _ease(mask: np.ndarray, seconds: float) -> np.ndarray:

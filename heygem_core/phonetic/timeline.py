@@ -28,10 +28,15 @@ SILENCE_DB = -38.0
 MISMATCH_SHARE = 0.35
 # speech the script leaves unread for this long (10 ms hops) is taken from the phone loop
 UNREAD_FILL_HOPS = 30
-PRESS_LEAD_S = 0.02     # the lips meet this long before a stop's closure is heard to begin
+PRESS_LEAD_S = 0.01     # the lips meet this long before a stop's closure is heard to begin
 MIN_PRESS_S = 0.06      # and stay together at least this long, so even a fast b is seen
 MAX_CUE_PRESS_S = 0.15  # a longer murmur or gap is not one bilabial
-DIP_DB = 6.0            # a bilabial heard by the phone loop must be this much quieter than its neighbours
+DIP_DB = 10.0           # a bilabial heard by the phone loop must be this much quieter than its neighbours
+SEARCH_S = 0.03         # how far from a heard bilabial its closure may lie
+VOWEL_DB_SPAN = 25.0    # a vowel this many dB under the speech peak opens not at all (floored at 0.3 of its shape)
+CONSONANT_DB_SPAN = 20.0
+PAUSE_HOPS = 25         # a quiet stretch this long (10 ms hops) is a pause; a shorter one is a stop or a breath
+                        # between words, through which the lips stay as the sounds around it leave them
 
 
 @dataclass
@@ -48,6 +53,7 @@ class VisemeTimeline:
     source: str = "audio"     # "text" (aligned script), "text+audio" (script with gaps filled), "audio"
     language: str = "any"
     hop_s: float = HOP_S
+    held: np.ndarray | None = field(default=None, repr=False)   # bool: a short hush inside speech
 
     @property
     def n_hops(self) -> int:
@@ -160,33 +166,37 @@ def shape_hops(phones: list[Phone], cues: Cues, source: str, language: str) -> V
         spread_f = np.tanh((f2[ok] - med) / (np.percentile(f2[ok], 75) - np.percentile(f2[ok], 25) + 100.0))
         spr[ok] = (1 - trust) * spr[ok] + trust * spread_f
     # a quieter syllable opens less than a stressed one; consonants are quiet by nature, and vary less
-    opn *= np.where(vowel, np.clip(1.0 + cues.loudness / 25.0, 0.3, 1.0), np.clip(1.0 + cues.loudness / 20.0, 0.2, 1.0))
+    opn *= np.where(vowel, np.clip(1.0 + cues.loudness / VOWEL_DB_SPAN, 0.3, 1.0),
+                    np.clip(1.0 + cues.loudness / CONSONANT_DB_SPAN, 0.2, 1.0))
 
     for p in phones:
-        if p.name in BILABIALS and (source != "audio" or _supported(p, cues, n)):
-            _press(pressed, p, cues, n)
-    if source == "audio":
-        _press_from_cues(pressed, phones, cues, n)
-    pressed &= ~_long_runs(cues.silent, 25)   # a pause of a quarter second rests, whatever a phone says
+        if p.name in BILABIALS and not _press_heard(pressed, p, cues, n) and source != "audio":
+            _press(pressed, p, cues, n)     # a script's p b m is pressed even where the signal shows no quiet
+    # a pause is a quarter second of quiet or of nothing heard; it rests, whatever a phone says
+    pause = pauses(cues.silent | (vis == Viseme.REST))
+    pressed &= ~pause
     opn[pressed] = 0.0
     vis[pressed] = Viseme.PRESSED
 
-    rest = cues.silent & ~pressed
+    # a shorter stretch inside speech (the hold of a t, d, k, g; a breath between words) is no pause: the
+    # jaw is nearly closed but the lips stay apart, as they are around it
+    held = ~pause & ~pressed & (cues.silent | (vis == Viseme.REST))
+    vis[held], opn[held] = Viseme.CONSONANT, np.where(cues.silent[held], 0.0, opn[held])
+    rest = pause & ~pressed
     vis[rest], opn[rest] = Viseme.REST, 0.0
     spr[rest] *= 0.3
     return VisemeTimeline(vis, opn, np.clip(spr, -1, 1), pressed, labio & ~rest, cues.loudness, phones, source,
-                          language)
+                          language, held=held & cues.silent)
 
 
-def _supported(p: Phone, cues: Cues, n: int) -> bool:
-    """Whether the signal agrees that something shuts the tract at a recognised bilabial: a stop closure, a
-    nasal murmur, or a dip in loudness against the sound around it. The phone loop hears p b m in breaths
-    and noise; a press the signal does not back up is left out."""
-    a, b = _hop(p.start - 0.03, n), max(_hop(p.end + 0.03, n), _hop(p.start, n) + 1)
-    if cues.closure[a:b].any() or (cues.nasal[a:b] > 0.5).any():
-        return True
-    around = np.r_[cues.loudness[max(0, a - 10):a], cues.loudness[b:b + 10]]
-    return around.size > 0 and cues.loudness[a:b].min() < around.max() - DIP_DB
+def pauses(silent: np.ndarray) -> np.ndarray:
+    """The stretches of ``silent`` that are pauses: at least ``PAUSE_HOPS`` long, or before the first sound
+    or after the last one."""
+    out = _long_runs(silent, PAUSE_HOPS)
+    for a, b in _runs(silent):
+        if a == 0 or b == silent.size:
+            out[a:b] = True
+    return out
 
 
 def _press(pressed: np.ndarray, p: Phone, cues: Cues, n: int) -> None:
@@ -200,19 +210,27 @@ def _press(pressed: np.ndarray, p: Phone, cues: Cues, n: int) -> None:
     pressed[a:min(b, n)] = True
 
 
-def _press_from_cues(pressed: np.ndarray, phones: list[Phone], cues: Cues, n: int) -> None:
-    """Audio only: the phone loop places a bilabial roughly, the signal shows where the tract is shut. A stop
-    closure touching a recognised p/b, or a nasal murmur touching a recognised m, is pressed in full (up to
-    ``MAX_CUE_PRESS_S``), so the lips meet when the sound stops, not when the recogniser's segment starts."""
+def _press_heard(pressed: np.ndarray, p: Phone, cues: Cues, n: int) -> bool:
+    """The phones say *that* the lips close about here (the phone loop tells p b m from t d k n, which the
+    signal cannot), the signal says *when*: the stop closure that touches the phone, else the stretch of it
+    at least ``DIP_DB`` quieter than the sound around it (a shut mouth muffles even a voiced b or m).
+    Returns False, pressing nothing, where the signal shows no such quiet: from the phone loop alone such a
+    p b m is left out (it hears them in breaths, noise and loud vowels)."""
+    a, b = _hop(p.start - SEARCH_S, n), max(_hop(p.end + SEARCH_S, n), _hop(p.start, n) + 1)
     cap = int(round(MAX_CUE_PRESS_S / HOP_S))
-    for p in phones:
-        if p.name not in BILABIALS:
-            continue
-        cue = cues.nasal > 0.5 if p.name == "M" else cues.closure
-        a, b = _hop(p.start - 0.03, n), _hop(p.end + 0.03, n)
-        for s, e in _runs(cue):
-            if s < b and e > a and e - s <= cap:
-                pressed[s:e] = True
+    runs = [(s, e) for s, e in _runs(cues.closure[a:b]) if e - s <= cap]
+    if not runs:
+        around = np.r_[cues.loudness[max(0, a - 10):a], cues.loudness[b:b + 10]]
+        if not around.size:
+            return False
+        runs = [(s, e) for s, e in _runs(cues.loudness[a:b] < around.max() - DIP_DB) if e - s <= cap]
+    if not runs:
+        return False
+    s, e = max(runs, key=lambda r: r[1] - r[0])
+    # the lips meet a little before the quiet begins, and part where the sound comes back (the burst)
+    s = min(a + s - int(round(PRESS_LEAD_S / HOP_S)), a + e - int(round(MIN_PRESS_S / HOP_S)))
+    pressed[max(0, s):min(n, a + e)] = True
+    return True
 
 
 def _runs(mask: np.ndarray) -> list[tuple[int, int]]:

@@ -149,8 +149,8 @@ TEXT: dict[str, tuple[str, str]] = {
     "score": ("口型同步 {r}", "sync {r}"),
     "no_score": ("无同步评分", "no sync score"),
     "lips_closed": ("双唇闭合 {pct}%", "p/b/m closed {pct}%"),
-    "lips_help": ("发 b、p、m 时双唇闭合：{pct}%（随机时刻：{chance}%）", "Lips closed on {pct}% of p, b, m (at random "
-                                                                "moments: {chance}%)"),
+    "lips_help": ("发 b、p、m 时双唇闭合：{pct}%（说话中的随机时刻：{chance}%）", "Lips closed on {pct}% of p, b, m (at "
+                                                                      "random moments in speech: {chance}%)"),
     "aperture_help": ("张口元音比 i、u、f 等张开 {ratio} 倍", "Open vowels open {ratio}× as wide as i, u, f, v, w"),
     "score_help": ("口型同步：嘴的开合与语音的吻合程度（1 为完全一致，低于 0.25 为较弱）",
                    "Lip sync: how closely the mouth follows the speech (1 = perfect, under 0.25 = weak)"),
