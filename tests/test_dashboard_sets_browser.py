@@ -101,10 +101,10 @@ def test_the_set_menu_lists_the_sets_and_choosing_one_loads_its_values(server, p
     open_group(page, "Mouth motion")
     assert slider(page, "Mouth gain") == "1.00"
     pick(page, ".hg-set-pick select", "news")
-    wait_until(lambda: slider(page, "Mouth gain") == f"{LipSyncOptions.load('news').mouth_gain:.2f}", 15,
-               "the news set's mouth gain")
-    assert slider(page, "Teeth") == f"{LipSyncOptions.load('news').teeth:.2f}"
-    wait_text(page, ".hg-set-message", r"Loaded the parameter set 'news'")
+    news = LipSyncOptions.load("news")
+    wait_text(page, ".hg-set-message", r"Loaded the parameter set 'news'")     # every widget is set by then
+    wait_until(lambda: slider(page, "Mouth gain") == f"{news.mouth_gain:.2f}"
+               and slider(page, "Teeth") == f"{news.teeth:.2f}", 15, "the news set's mouth gain and teeth")
     shot(page, "options_sets", ".hg-card:has(.hg-options)")
 
 
