@@ -8,6 +8,8 @@ black).
 """
 from __future__ import annotations
 
+import sys
+
 import cv2
 import numpy as np
 
@@ -65,7 +67,7 @@ class FaceTracker:
     """
 
     def __init__(self, options: LipSyncOptions | None = None, fps: float = 25.0):
-        import mediapipe as mp  # heavy: imported when tracking actually starts
+        face_mesh, face_detection = _face_solutions()  # heavy: imported when tracking actually starts
 
         options = options or LipSyncOptions()
         conf = options.face_confidence
@@ -73,10 +75,10 @@ class FaceTracker:
         # its own previous landmarks, which lags a moving head and cut the lip gap short on real clips.
         # Two faces at most, so that a second face entering the crop cannot displace the one followed.
         with quiet_native_stderr():
-            self._mesh = mp.solutions.face_mesh.FaceMesh(
+            self._mesh = face_mesh.FaceMesh(
                 static_image_mode=True, max_num_faces=2, refine_landmarks=True, min_detection_confidence=conf)
             # Full-range first (small, distant faces), then short-range (large, close faces).
-            self._detectors = [mp.solutions.face_detection.FaceDetection(model_selection=m,
+            self._detectors = [face_detection.FaceDetection(model_selection=m,
                                                                          min_detection_confidence=conf)
                                for m in (1, 0)]
             for shape in ((64, 64, 3), (48, 64, 3)):   # first runs print their notices now, silenced
@@ -212,6 +214,45 @@ class FaceTracker:
                 boxes = np.array([(b.xmin, b.ymin, b.xmin + b.width, b.ymin + b.height) for b in rel], np.float32)
                 return boxes * to_image + np.array([x0, y0, x0, y0], np.float32)
         return None
+
+
+def _face_solutions():
+    """MediaPipe's ``face_mesh`` and ``face_detection`` solution modules.
+
+    ``import mediapipe`` runs the package's top level, which imports every solution, the Tasks API and, for
+    drawing helpers, matplotlib: about 0.7 s of CPU, more than the tracker spends on a few seconds of video.
+    When nothing has imported it yet, the two package levels above these modules (``mediapipe`` and
+    ``mediapipe.python.solutions``) are registered without running their ``__init__``; the first lookup of
+    a name they do not have yet runs it then, so ``mediapipe`` behaves as usual for any other code."""
+    import importlib
+
+    if "mediapipe" not in sys.modules:
+        _deferred_package("mediapipe")
+        importlib.import_module("mediapipe.python")          # the framework bindings, which are needed
+        _deferred_package("mediapipe.python.solutions")
+    face_mesh = importlib.import_module("mediapipe.python.solutions.face_mesh")
+    face_detection = importlib.import_module("mediapipe.python.solutions.face_detection")
+    return face_mesh, face_detection
+
+
+def _deferred_package(name: str) -> None:
+    """Register package ``name`` with its ``__path__`` (so its submodules import) but its ``__init__`` not
+    run until a name missing from it is looked up (a module ``__getattr__``, PEP 562)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(name)
+    module = importlib.util.module_from_spec(spec)
+
+    def __getattr__(attr):
+        del module.__getattr__
+        spec.loader.exec_module(module)
+        return getattr(module, attr)
+
+    module.__getattr__ = __getattr__
+    sys.modules[name] = module
+    parent, _, child = name.rpartition(".")
+    if parent:
+        setattr(sys.modules[parent], child, module)
 
 
 def _shrink(image: np.ndarray, k: float) -> np.ndarray:
