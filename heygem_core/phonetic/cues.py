@@ -108,10 +108,9 @@ def formants(samples: np.ndarray, n_hops: int) -> tuple[np.ndarray, np.ndarray]:
     if not ok.any():
         return f1, f2
     coefs = lpc(frames[ok], LPC_ORDER)
-    for k, a in zip(np.nonzero(ok)[0], coefs):
-        if not np.all(np.isfinite(a)):
+    for k, roots in zip(np.nonzero(ok)[0], _all_roots(coefs)):
+        if roots is None:
             continue
-        roots = np.roots(a)
         roots = roots[np.imag(roots) > 0]
         freq = np.angle(roots) * LPC_RATE / (2 * np.pi)
         bw = -np.log(np.abs(roots) + 1e-12) * LPC_RATE / np.pi
@@ -119,6 +118,22 @@ def formants(samples: np.ndarray, n_hops: int) -> tuple[np.ndarray, np.ndarray]:
         if cand.size >= 2 and cand[0] < 1100 and cand[1] - cand[0] > 150:
             f1[k], f2[k] = cand[0], cand[1]
     return f1, f2
+
+
+def _all_roots(coefs: np.ndarray) -> list:
+    """``np.roots`` of each row (None where a coefficient is not finite), the companion matrices of all rows
+    solved in one stacked ``eigvals`` call: the same LAPACK solve per row, without a Python call each."""
+    finite = np.isfinite(coefs).all(1)
+    plain = finite & (coefs[:, 0] != 0) & (coefs[:, -1] != 0)    # np.roots would strip no zeros
+    out: list = [np.roots(a) if f else None for a, f in zip(coefs, finite & ~plain)]
+    if plain.any():
+        p = coefs[plain]
+        m = np.zeros((len(p), p.shape[1] - 1, p.shape[1] - 1))
+        m[:, np.arange(1, m.shape[1]), np.arange(m.shape[1] - 1)] = 1.0
+        m[:, 0, :] = -p[:, 1:] / p[:, :1]
+        for i, roots in zip(np.nonzero(plain)[0], np.linalg.eigvals(m)):
+            out[i] = roots
+    return out
 
 
 def lpc(frames: np.ndarray, order: int) -> np.ndarray:
