@@ -8,12 +8,11 @@ black).
 """
 from __future__ import annotations
 
-import sys
-
 import cv2
 import numpy as np
 
 from .landmarks import face_box
+from ..lean_import import import_lean
 from ..native_log import quiet_native_stderr
 from ..options import LipSyncOptions
 from .smoothing import OneEuroFilter
@@ -217,42 +216,11 @@ class FaceTracker:
 
 
 def _face_solutions():
-    """MediaPipe's ``face_mesh`` and ``face_detection`` solution modules.
-
-    ``import mediapipe`` runs the package's top level, which imports every solution, the Tasks API and, for
-    drawing helpers, matplotlib: about 0.7 s of CPU, more than the tracker spends on a few seconds of video.
-    When nothing has imported it yet, the two package levels above these modules (``mediapipe`` and
-    ``mediapipe.python.solutions``) are registered without running their ``__init__``; the first lookup of
-    a name they do not have yet runs it then, so ``mediapipe`` behaves as usual for any other code."""
-    import importlib
-
-    if "mediapipe" not in sys.modules:
-        _deferred_package("mediapipe")
-        importlib.import_module("mediapipe.python")          # the framework bindings, which are needed
-        _deferred_package("mediapipe.python.solutions")
-    face_mesh = importlib.import_module("mediapipe.python.solutions.face_mesh")
-    face_detection = importlib.import_module("mediapipe.python.solutions.face_detection")
-    return face_mesh, face_detection
-
-
-def _deferred_package(name: str) -> None:
-    """Register package ``name`` with its ``__path__`` (so its submodules import) but its ``__init__`` not
-    run until a name missing from it is looked up (a module ``__getattr__``, PEP 562)."""
-    import importlib.util
-
-    spec = importlib.util.find_spec(name)
-    module = importlib.util.module_from_spec(spec)
-
-    def __getattr__(attr):
-        del module.__getattr__
-        spec.loader.exec_module(module)
-        return getattr(module, attr)
-
-    module.__getattr__ = __getattr__
-    sys.modules[name] = module
-    parent, _, child = name.rpartition(".")
-    if parent:
-        setattr(sys.modules[parent], child, module)
+    """MediaPipe's ``face_mesh`` and ``face_detection`` solution modules, without running ``mediapipe``'s
+    ``__init__`` (every solution, the Tasks API, matplotlib: about 0.7 s of CPU) when nothing has yet."""
+    skip = ("mediapipe", "mediapipe.python.solutions")
+    return (import_lean("mediapipe.python.solutions.face_mesh", skip),
+            import_lean("mediapipe.python.solutions.face_detection", skip))
 
 
 def _shrink(image: np.ndarray, k: float) -> np.ndarray:

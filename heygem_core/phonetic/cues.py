@@ -13,9 +13,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter, resample_poly
 
+from ..lean_import import import_lean
 from ..speech import HOP, SAMPLE_RATE, loudness_db, stft_power
+
+# from the module they live in: scipy.signal's own __init__ (its whole API, scipy.stats too) is ~0.4 s of CPU
+_signaltools = import_lean("scipy.signal._signaltools", ("scipy.signal",))
+lfilter, resample_poly = _signaltools.lfilter, _signaltools.resample_poly
 
 LPC_RATE = 10_000      # formants of interest lie under 5 kHz
 LPC_ORDER = 12
