@@ -152,9 +152,11 @@ def measure(repeat: int = 3, seconds: float = 10.0, media: Path = SHARED_MEDIA, 
                                 f"{k}_wall_x": med[k]["wall"] / med["ffmpeg"]["wall"],
                                 f"{k}_startup_s": statistics.median(starts) if starts else None,
                                 f"{k}_startup_cpu_s": statistics.median(start_cpus) if start_cpus else None})
-            row.update({"runs": repeat, "load": os.getloadavg()[0]})
+            row.update({"runs": repeat, "load": os.getloadavg()[0],
+                        "samples": {k: [{m: x[m] for m in ("cpu", "wall", "startup_cpu") if m in x} for x in v]
+                                    for k, v in runs.items()}})
             rows.append(row)
-            print(table(rows[-1:], [k for k in row if k != "runs"]), "\n", flush=True)
+            print(table(rows[-1:], [k for k in row if k not in ("runs", "samples")]), "\n", flush=True)
     return rows
 
 
@@ -169,7 +171,7 @@ def main(argv=None) -> int:
     rows = measure(a.repeat, a.seconds, Path(a.media), a.before)
     if rows is None:
         return 1
-    print(table(rows, [k for k in rows[0] if k != "runs"]))
+    print(table(rows, [k for k in rows[0] if k not in ("runs", "samples")]))
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
     Path(a.json).write_text(json.dumps(rows, indent=2))
     return 0
