@@ -60,9 +60,11 @@ def ffmpeg_cmd(video: Path, audio: Path, out: Path) -> list[str]:
 
 
 def heygem_cmd(video: Path, audio: Path, out_dir: Path, cache: Path, root: Path | None = None) -> list[str]:
-    """`heygem generate` of this checkout, or of the package in ``root``."""
-    env = [] if root is None else ["env", f"PYTHONPATH={root}"]
-    return [*env, sys.executable, "-c", HEYGEM, "generate", "--audio", str(audio), "--video", str(video),
+    """`heygem generate` of this checkout, or of the package in ``root``. The root goes first on
+    ``sys.path`` from inside the command: ``python -c`` puts the working folder ahead of ``PYTHONPATH``, so
+    run from this checkout's root, PYTHONPATH alone would import this checkout for both."""
+    code = HEYGEM if root is None else f"import sys; sys.path.insert(0, {str(root)!r})\n" + HEYGEM
+    return [sys.executable, "-c", code, "generate", "--audio", str(audio), "--video", str(video),
             "--out-dir", str(out_dir), "--track-cache", str(cache), "--quiet"]
 
 
