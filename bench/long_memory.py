@@ -1,11 +1,13 @@
 """Peak memory of `generate` on a long 1080p input against a short one (each in a fresh process).
 
     python bench/long_memory.py [--minutes 1 10] [--size 1920x1080] [--speech-hours 2] [--before DIR]
-                                [--json FILE]
+                                [--template-seconds S] [--json FILE]
 
 Builds face clips of the given lengths (the built-in portrait with gentle camera motion, H.264) and speech
 tracks as long (the built-in speech repeated), runs the pipeline on each in its own process, and prints the
-peak resident memory of each and the ratio to the shortest. A streaming pipeline's peak should barely move
+peak resident memory of each and the ratio to the shortest, with the frames and seconds of each result.
+``--template-seconds S``: one S-second clip for every length, played forward and back by the product to
+the speech's length (the whole result is still made and encoded; only the template file stays small). A streaming pipeline's peak should barely move
 with the length (the face track grows by ~3.8 KB per frame; frames never pile up).
 
 ``--speech-hours H``: a speech of H hours (44.1 kHz stereo WAV) on a short template. What grows with the
@@ -30,6 +32,7 @@ from bench.common import RSS_SUFFIX, peak_rss_mb, table, write_wav  # noqa: E402
 from heygem_core.media.audio import load_audio  # noqa: E402
 from heygem_core.demo import animate_photo, demo_speech_path, face_photo  # noqa: E402
 from heygem_core.media.encode import VideoWriter  # noqa: E402
+from heygem_core.media.video import probe_video  # noqa: E402
 
 GENERATE = """
 import sys
@@ -86,10 +89,13 @@ def speech_rows(work: Path, hours: float, frames: int, before: str | None) -> li
     return rows
 
 
-def make_inputs(work: Path, minutes: float, size: tuple[int, int], fps: float = 25.0) -> tuple[Path, Path]:
-    n = int(round(minutes * 60 * fps))
+def make_inputs(work: Path, minutes: float, size: tuple[int, int], fps: float = 25.0,
+                template_s: float | None = None) -> tuple[Path, Path]:
+    """A face clip and a speech of ``minutes``; with ``template_s``, the clip is that many seconds and the
+    product plays it forward and back (``loop_mode="pingpong"``, the default) for the whole speech."""
+    n = int(round((minutes * 60 if template_s is None else template_s) * fps))
     cycle = animate_photo(face_photo(), 250, size=size)        # 10 s of motion, played back and forth
-    video = work / f"face_{minutes:g}min.mp4"
+    video = work / (f"face_{minutes:g}min.mp4" if template_s is None else f"face_{template_s:g}s.mp4")
     with VideoWriter(video, size[0], size[1], fps, crf=23, preset="ultrafast") as w:
         for i in range(n):
             k = i % (2 * len(cycle) - 2)
@@ -109,6 +115,9 @@ def main(argv=None) -> int:
                     help="instead: a speech this long on a short template")
     ap.add_argument("--frames", type=int, default=250, help="with --speech-hours: frames made before stopping")
     ap.add_argument("--before", default=None, help="with --speech-hours: also run the package in this checkout")
+    ap.add_argument("--template-seconds", type=float, default=None,
+                    help="a template this long for every length (played forward and back by the product) "
+                         "instead of a clip as long as the speech")
     ap.add_argument("--json", default="bench/results/long_memory.json")
     a = ap.parse_args(argv)
     if a.speech_hours:
@@ -124,10 +133,14 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory(prefix="heygem-mem-") as tmp:
         work = Path(tmp)
         for minutes in a.minutes:
-            video, audio = make_inputs(work, minutes, size)
+            video, audio = make_inputs(work, minutes, size, template_s=a.template_seconds)
             t = time.perf_counter()
-            peak, _ = peak_rss_mb(GENERATE, str(audio), str(video), str(work / f"out_{minutes:g}.mp4"))
-            rows.append({"minutes": minutes, "size": a.size, "peak_mb": peak, "seconds": time.perf_counter() - t})
+            out = work / f"out_{minutes:g}.mp4"
+            peak, _ = peak_rss_mb(GENERATE, str(audio), str(video), str(out))
+            made = probe_video(out)
+            rows.append({"minutes": minutes, "size": a.size, "template_s": a.template_seconds or minutes * 60,
+                         "frames_out": made.frame_count, "out_s": round(made.duration, 1), "peak_mb": peak,
+                         "seconds": time.perf_counter() - t})
             print(table(rows[-1:], list(rows[-1])), flush=True)
     for r in rows:
         r["ratio_to_shortest"] = r["peak_mb"] / rows[0]["peak_mb"]

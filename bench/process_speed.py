@@ -8,7 +8,8 @@ exists, else synthetic ones made here), each with a speech track as long as the 
 ffmpeg's own transcode (the command below), then `heygem generate` with a cold face-track cache, then with a
 warm one. Each is a fresh process; its CPU time (user + system, all threads and children) comes from the
 kernel (``wait4``), so the ratios hold on a busy machine. Start-up is the time from starting the process to
-the first frame handed to the encoder (logged by the writer).
+the first frame handed to the encoder (logged by the writer), and the CPU the process had used by then
+(``startup_cpu``: what the start-up costs whatever the load; the wall time is inflated on a busy machine).
 
 ``--before DIR``: also run the package found in DIR (another checkout, e.g. ``git archive`` of an earlier
 commit) in the same alternation, for a before/after table measured under the same load.
@@ -48,7 +49,7 @@ lg.setLevel(logging.DEBUG)
 from heygem_core.cli import main
 sys.exit(main(sys.argv[1:]))
 """
-FIRST_FRAME = re.compile(r"first frame to the encoder at ([0-9.]+)")
+FIRST_FRAME = re.compile(r"first frame to the encoder at ([0-9.]+)(?: \(([0-9.]+) s of CPU\))?")
 
 
 def ffmpeg_cmd(video: Path, audio: Path, out: Path) -> list[str]:
@@ -59,9 +60,11 @@ def ffmpeg_cmd(video: Path, audio: Path, out: Path) -> list[str]:
 
 
 def heygem_cmd(video: Path, audio: Path, out_dir: Path, cache: Path, root: Path | None = None) -> list[str]:
-    """`heygem generate` of this checkout, or of the package in ``root``."""
-    env = [] if root is None else ["env", f"PYTHONPATH={root}"]
-    return [*env, sys.executable, "-c", HEYGEM, "generate", "--audio", str(audio), "--video", str(video),
+    """`heygem generate` of this checkout, or of the package in ``root``. The root goes first on
+    ``sys.path`` from inside the command: ``python -c`` puts the working folder ahead of ``PYTHONPATH``, so
+    run from this checkout's root, PYTHONPATH alone would import this checkout for both."""
+    code = HEYGEM if root is None else f"import sys; sys.path.insert(0, {str(root)!r})\n" + HEYGEM
+    return [sys.executable, "-c", code, "generate", "--audio", str(audio), "--video", str(video),
             "--out-dir", str(out_dir), "--track-cache", str(cache), "--quiet"]
 
 
@@ -77,7 +80,8 @@ def timed(cmd: list[str]) -> dict:
         raise RuntimeError(f"{cmd[0]} failed ({proc.returncode}): {err[-2000:]}")
     first = FIRST_FRAME.search(err)
     return {"wall": wall, "cpu": usage.ru_utime + usage.ru_stime,
-            "startup": float(first.group(1)) - start if first else None}
+            "startup": float(first.group(1)) - start if first else None,
+            "startup_cpu": float(first.group(2)) if first and first.group(2) else None}
 
 
 def speech_as_long_as(video: Path, speech: Path, out: Path) -> Path:
@@ -144,13 +148,17 @@ def measure(repeat: int = 3, seconds: float = 10.0, media: Path = SHARED_MEDIA, 
                 for state in ("cold", "warm"):
                     k = tag + state
                     starts = [x["startup"] for x in runs[k] if x["startup"] is not None]
+                    start_cpus = [x["startup_cpu"] for x in runs[k] if x.get("startup_cpu") is not None]
                     row.update({f"{k}_cpu": med[k]["cpu"], f"{k}_wall": med[k]["wall"],
                                 f"{k}_cpu_x": med[k]["cpu"] / med["ffmpeg"]["cpu"],
                                 f"{k}_wall_x": med[k]["wall"] / med["ffmpeg"]["wall"],
-                                f"{k}_startup_s": statistics.median(starts) if starts else None})
-            row.update({"runs": repeat, "load": os.getloadavg()[0]})
+                                f"{k}_startup_s": statistics.median(starts) if starts else None,
+                                f"{k}_startup_cpu_s": statistics.median(start_cpus) if start_cpus else None})
+            row.update({"runs": repeat, "load": os.getloadavg()[0],
+                        "samples": {k: [{m: x[m] for m in ("cpu", "wall", "startup_cpu") if m in x} for x in v]
+                                    for k, v in runs.items()}})
             rows.append(row)
-            print(table(rows[-1:], [k for k in row if k != "runs"]), "\n", flush=True)
+            print(table(rows[-1:], [k for k in row if k not in ("runs", "samples")]), "\n", flush=True)
     return rows
 
 
@@ -165,7 +173,7 @@ def main(argv=None) -> int:
     rows = measure(a.repeat, a.seconds, Path(a.media), a.before)
     if rows is None:
         return 1
-    print(table(rows, [k for k in rows[0] if k != "runs"]))
+    print(table(rows, [k for k in rows[0] if k not in ("runs", "samples")]))
     Path(a.json).parent.mkdir(parents=True, exist_ok=True)
     Path(a.json).write_text(json.dumps(rows, indent=2))
     return 0

@@ -145,7 +145,7 @@ def main(argv=None) -> int:
             if row is not None:
                 report[name] = row
                 rows = row if isinstance(row, list) else [row]
-                print(f"{name}:\n" + table(rows, list(rows[0])), "\n", flush=True)
+                print(f"{name}:\n" + table(rows, [k for k in rows[0] if k != "samples"]), "\n", flush=True)
     out = Path(a.json)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2, default=str))

@@ -293,3 +293,24 @@ def test_track_video_without_any_face_raises(tmp_path):
         track_video(video.probe_video(path), RAW, cache_dir=tmp_path / "cache")
     assert err.value.path == str(path)
     assert not list(tmp_path.glob("cache/*.npz"))  # nothing cached for a video without a face
+
+
+def test_tracker_skips_mediapipe_top_level_yet_mediapipe_still_imports_whole():
+    """The tracker loads only MediaPipe's face solutions (no matplotlib, no Tasks API); any later
+    ``import mediapipe`` in the same process still gets the whole package."""
+    import subprocess
+    import sys
+
+    code = """
+import sys
+from heygem_core.face.detector import FaceTracker
+FaceTracker().close()
+assert "matplotlib" not in sys.modules and "mediapipe.tasks" not in sys.modules, sorted(sys.modules)
+import mediapipe as mp
+from mediapipe.python.solutions import drawing_styles
+assert mp.__version__ and mp.solutions.drawing_utils and drawing_styles and mp.tasks.__name__ == "mediapipe.tasks.python"
+assert mp.solutions.face_mesh.FaceMesh
+print("ok")
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr[-2000:]

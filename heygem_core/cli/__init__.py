@@ -20,19 +20,22 @@ from ..errors import HeygemError
 COMMANDS = ("generate", "score", "demo", "jobs", "serve", "batch", "notebooks", "weights", "doctor")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of every sub-command, or of ``command`` alone when it is one of them (each sub-command
+    module imports what it needs: a run of one need not import all the others)."""
     parser = argparse.ArgumentParser(prog="heygem", description="Audio-driven talking-head video, locally.")
     parser.add_argument("--debug", action="store_true", help="show full tracebacks and debug logging")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMANDS:
+    for name in (command,) if command in COMMANDS else COMMANDS:
         importlib.import_module(f"{__name__}.{name}").register(sub)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser(next((word for word in argv if not word.startswith("-")), None))
     args = parser.parse_args(argv)
-    _refuse_repeats(parser, args, sys.argv[1:] if argv is None else argv)
+    _refuse_repeats(parser, args, argv)
     logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
                         format="%(levelname)s %(name)s: %(message)s")
     received = _stop_on_signals()

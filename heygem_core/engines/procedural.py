@@ -69,7 +69,9 @@ class ProceduralEngine:
         if field is None:
             return None
         pixels = remap(frame, field, sub)
-        mask = np.clip(np.hypot(field[..., 0], field[..., 1]) * 4.0, 0.0, 1.0)
+        mask = np.hypot(field[..., 0], field[..., 1])
+        mask *= 4.0
+        np.minimum(mask, 1.0, out=mask)                     # clip to 0..1 (a length is never below 0)
         mask[mask < 1.0 / 64] = 0.0        # a displacement this small changes no pixel: leave those exact
         if opening * geo.width > 1.0:
             paint_cavity(pixels, mask, field, frame, target.polygon, sub, lm, geo, opening, self.options.teeth,

@@ -24,9 +24,20 @@ def split_weight(box, target: MouthTarget, geo: MouthGeometry) -> np.ndarray:
     mid = (target.inner_upper + target.inner_lower) / 2.0
     line = np.interp(along, *_sorted(geo.along(mid), geo.down(mid))).astype(np.float32)
     half = 0.5 * np.ptp(geo.along(mid))
-    outside = np.clip(np.abs(along) - half, 0.0, None)
-    width = 0.75 + 0.6 * outside
-    return _smoothstep(np.clip(0.5 + (down - line) / (2.0 * width), 0.0, 1.0)).astype(np.float32)
+    # t = clip(0.5 + (down - line) / (2 * width), 0, 1), width = 0.75 + 0.6 * max(|along| - half, 0): the
+    # same float64 operations, in place (the pixel arrays are the cost here)
+    width = np.abs(along, out=along)
+    width -= half
+    np.maximum(width, 0.0, out=width)
+    width *= 0.6
+    width += 0.75
+    width *= 2.0
+    t = np.subtract(down, line, out=down)
+    t /= width
+    t += 0.5
+    np.maximum(t, 0.0, out=t)
+    np.minimum(t, 1.0, out=t)
+    return _smoothstep(t).astype(np.float32)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -66,12 +77,19 @@ def warp_field(target: MouthTarget, geo: MouthGeometry, lm: np.ndarray, box):
     up, lo = (cv2.resize(h.reshape(len(gy), len(gx), 2)[r0:r1, c0:c1].astype(np.float32), size,
                          interpolation=cv2.INTER_LINEAR)
               [oy: oy + sub[3] - sub[1], ox: ox + sub[2] - sub[0]] for h in halves)
-    w = split_weight(sub, target, geo)[..., None]
-    field = up + (lo - up) * w
+    w = split_weight(sub, target, geo)
     # exact zero on the box border, whatever the grid did between its points
     ex = edge_window(np.stack([np.arange(sub[0], sub[2]), np.full(sub[2] - sub[0], (y0 + y1) / 2)], 1), box)
     ey = edge_window(np.stack([np.full(sub[3] - sub[1], (x0 + x1) / 2), np.arange(sub[1], sub[3])], 1), box)
-    field *= (ey[:, None] * ex[None, :]).astype(np.float32)[..., None]
+    edge = (ey[:, None] * ex[None, :]).astype(np.float32)
+    # (up + (lo - up) * w) * edge, one component at a time: broadcasting a (h, w, 1) factor over the two
+    # components runs numpy's inner loop two elements at a time, several times slower for the same values
+    field = lo - up
+    for c in (0, 1):
+        f = field[..., c]
+        f *= w
+        f += up[..., c]
+        f *= edge
     return field, sub
 
 
@@ -127,8 +145,9 @@ def edge_window(points: np.ndarray, box, margin: float = 0.12) -> np.ndarray:
 
 def remap(frame: np.ndarray, field: np.ndarray, box) -> np.ndarray:
     x0, y0, x1, y1 = box
-    yy, xx = np.mgrid[y0:y1, x0:x1].astype(np.float32)
-    return cv2.remap(frame, xx + field[..., 0], yy + field[..., 1], cv2.INTER_LINEAR,
+    xs = np.arange(x0, x1, dtype=np.float32)[None, :]       # a row and a column, not a whole pixel grid
+    ys = np.arange(y0, y1, dtype=np.float32)[:, None]
+    return cv2.remap(frame, field[..., 0] + xs, field[..., 1] + ys, cv2.INTER_LINEAR,
                      borderMode=cv2.BORDER_REPLICATE)
 
 

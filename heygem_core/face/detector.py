@@ -12,6 +12,7 @@ import cv2
 import numpy as np
 
 from .landmarks import face_box
+from ..lean_import import import_lean
 from ..native_log import quiet_native_stderr
 from ..options import LipSyncOptions
 from .smoothing import OneEuroFilter
@@ -65,7 +66,7 @@ class FaceTracker:
     """
 
     def __init__(self, options: LipSyncOptions | None = None, fps: float = 25.0):
-        import mediapipe as mp  # heavy: imported when tracking actually starts
+        face_mesh, face_detection = _face_solutions()  # heavy: imported when tracking actually starts
 
         options = options or LipSyncOptions()
         conf = options.face_confidence
@@ -73,10 +74,10 @@ class FaceTracker:
         # its own previous landmarks, which lags a moving head and cut the lip gap short on real clips.
         # Two faces at most, so that a second face entering the crop cannot displace the one followed.
         with quiet_native_stderr():
-            self._mesh = mp.solutions.face_mesh.FaceMesh(
+            self._mesh = face_mesh.FaceMesh(
                 static_image_mode=True, max_num_faces=2, refine_landmarks=True, min_detection_confidence=conf)
             # Full-range first (small, distant faces), then short-range (large, close faces).
-            self._detectors = [mp.solutions.face_detection.FaceDetection(model_selection=m,
+            self._detectors = [face_detection.FaceDetection(model_selection=m,
                                                                          min_detection_confidence=conf)
                                for m in (1, 0)]
             for shape in ((64, 64, 3), (48, 64, 3)):   # first runs print their notices now, silenced
@@ -212,6 +213,14 @@ class FaceTracker:
                 boxes = np.array([(b.xmin, b.ymin, b.xmin + b.width, b.ymin + b.height) for b in rel], np.float32)
                 return boxes * to_image + np.array([x0, y0, x0, y0], np.float32)
         return None
+
+
+def _face_solutions():
+    """MediaPipe's ``face_mesh`` and ``face_detection`` solution modules, without running ``mediapipe``'s
+    ``__init__`` (every solution, the Tasks API, matplotlib: about 0.7 s of CPU) when nothing has yet."""
+    skip = ("mediapipe", "mediapipe.python.solutions")
+    return (import_lean("mediapipe.python.solutions.face_mesh", skip),
+            import_lean("mediapipe.python.solutions.face_detection", skip))
 
 
 def _shrink(image: np.ndarray, k: float) -> np.ndarray:

@@ -119,7 +119,8 @@ class VideoWriter:
         else:
             vf = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="bgr24")
         if self.frames_written == 0:
-            log.debug("%s: first frame to the encoder at %.6f", self.path.name, time.time())
+            log.debug("%s: first frame to the encoder at %.6f (%.3f s of CPU)", self.path.name, time.time(),
+                      time.process_time())
         if self._queue is None:
             try:
                 self._encoder.video(vf)

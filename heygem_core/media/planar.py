@@ -116,21 +116,25 @@ class PlanarFrame:
         old = self.bgr(x0, y0, x1, y1)
         m = np.ascontiguousarray(mask[r0:r1, c0:c1], dtype=np.float32)
         new = cv2.blendLinear(np.ascontiguousarray(pixels[r0:r1, c0:c1]), old, m, 1.0 - m)
-        diff = new.astype(np.int16) - old.astype(np.int16)
+        diff = cv2.subtract(new, old, dtype=cv2.CV_32F)          # exact: small whole numbers
         if not diff.any():
             return
-        delta = cv2.transform(diff.astype(np.float32), _bgr_to_yuv())     # (h, w, 3) change in Y, U, V
+        # the change in Y, U, V, each plane on its own (whole rows for numpy's loops); a rounded change
+        # added to a plane and saturated to 0..255 (cv2.add into uint8: the same values as clipping)
+        dy, du, dv = cv2.split(cv2.transform(diff, _bgr_to_yuv()))
         Y, U, V = self.planes
-        Y[y0:y1, x0:x1] = np.clip(Y[y0:y1, x0:x1] + np.rint(delta[..., 0]), 0, 255).astype(np.uint8)
+        Y[y0:y1, x0:x1] = cv2.add(Y[y0:y1, x0:x1], np.rint(dy, out=dy), dtype=cv2.CV_8U)
         # chroma: the mean change over each 2x2 block the region touches (a region on odd edges is padded
         # with zero change)
         bx0, by0, bx1, by1 = x0 // 2, y0 // 2, (x1 + 1) // 2, (y1 + 1) // 2
-        pad = np.zeros((2 * (by1 - by0), 2 * (bx1 - bx0), 2), np.float32)
-        pad[y0 - 2 * by0: y0 - 2 * by0 + y1 - y0, x0 - 2 * bx0: x0 - 2 * bx0 + x1 - x0] = delta[..., 1:]
-        block = 0.25 * (pad[0::2, 0::2] + pad[1::2, 0::2] + pad[0::2, 1::2] + pad[1::2, 1::2])
-        for plane, k in ((U, 0), (V, 1)):
-            region = plane[by0:by1, bx0:bx1]
-            region[:] = np.clip(region + np.rint(block[..., k]), 0, 255).astype(np.uint8)
+        for plane, d in ((U, du), (V, dv)):
+            pad = np.zeros((2 * (by1 - by0), 2 * (bx1 - bx0)), np.float32)
+            pad[y0 - 2 * by0: y0 - 2 * by0 + y1 - y0, x0 - 2 * bx0: x0 - 2 * bx0 + x1 - x0] = d
+            block = pad[0::2, 0::2] + pad[1::2, 0::2]
+            block += pad[0::2, 1::2]
+            block += pad[1::2, 1::2]
+            block *= 0.25
+            plane[by0:by1, bx0:bx1] = cv2.add(plane[by0:by1, bx0:bx1], np.rint(block, out=block), dtype=cv2.CV_8U)
 
     def video_frame(self) -> av.VideoFrame:
         """A new yuv420p `av.VideoFrame` of the planes, tagged BT.709 limited range."""

@@ -13,12 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.signal import lfilter, resample_poly
 
+from ..lean_import import import_lean
 from ..speech import HOP, SAMPLE_RATE, loudness_db, stft_power
+
+# from the module they live in: scipy.signal's own __init__ (its whole API, scipy.stats too) is ~0.4 s of CPU
+_signaltools = import_lean("scipy.signal._signaltools", ("scipy.signal",))
+lfilter, resample_poly = _signaltools.lfilter, _signaltools.resample_poly
 
 LPC_RATE = 10_000      # formants of interest lie under 5 kHz
 LPC_ORDER = 12
+LPC_BLOCK = 2048       # frames analysed at a time (~30 MB of working arrays)
 LPC_WIN = 250          # 25 ms at LPC_RATE
 
 
@@ -100,25 +105,43 @@ def formants(samples: np.ndarray, n_hops: int) -> tuple[np.ndarray, np.ndarray]:
     y = lfilter([1.0, -0.63], [1.0], y)                       # pre-emphasis for the upper formants
     hop = LPC_RATE * HOP // SAMPLE_RATE
     y = np.pad(y, (LPC_WIN // 2, LPC_WIN))
-    frames = np.lib.stride_tricks.sliding_window_view(y, LPC_WIN)[::hop][:n_hops] * np.hamming(LPC_WIN)
+    windows = np.lib.stride_tricks.sliding_window_view(y, LPC_WIN)[::hop][:n_hops]     # a view: no copy
     f1 = np.full(n_hops, np.nan, np.float32)
     f2 = np.full(n_hops, np.nan, np.float32)
-    energy = (frames ** 2).sum(1)
-    ok = energy > 1e-7 * LPC_WIN
-    if not ok.any():
-        return f1, f2
-    coefs = lpc(frames[ok], LPC_ORDER)
-    for k, a in zip(np.nonzero(ok)[0], coefs):
-        if not np.all(np.isfinite(a)):
+    # a block of frames at a time (each frame's LPC is its own): memory stays flat in the speech's length
+    for b0 in range(0, len(windows), LPC_BLOCK):
+        frames = windows[b0:b0 + LPC_BLOCK] * np.hamming(LPC_WIN)
+        energy = (frames ** 2).sum(1)
+        ok = energy > 1e-7 * LPC_WIN
+        if not ok.any():
             continue
-        roots = np.roots(a)
-        roots = roots[np.imag(roots) > 0]
-        freq = np.angle(roots) * LPC_RATE / (2 * np.pi)
-        bw = -np.log(np.abs(roots) + 1e-12) * LPC_RATE / np.pi
-        cand = np.sort(freq[(freq > 200) & (bw < 400)])
-        if cand.size >= 2 and cand[0] < 1100 and cand[1] - cand[0] > 150:
-            f1[k], f2[k] = cand[0], cand[1]
+        coefs = lpc(frames[ok], LPC_ORDER)
+        for k, roots in zip(b0 + np.nonzero(ok)[0], _all_roots(coefs)):
+            if roots is None:
+                continue
+            roots = roots[np.imag(roots) > 0]
+            freq = np.angle(roots) * LPC_RATE / (2 * np.pi)
+            bw = -np.log(np.abs(roots) + 1e-12) * LPC_RATE / np.pi
+            cand = np.sort(freq[(freq > 200) & (bw < 400)])
+            if cand.size >= 2 and cand[0] < 1100 and cand[1] - cand[0] > 150:
+                f1[k], f2[k] = cand[0], cand[1]
     return f1, f2
+
+
+def _all_roots(coefs: np.ndarray) -> list:
+    """``np.roots`` of each row (None where a coefficient is not finite), the companion matrices of all rows
+    solved in one stacked ``eigvals`` call: the same LAPACK solve per row, without a Python call each."""
+    finite = np.isfinite(coefs).all(1)
+    plain = finite & (coefs[:, 0] != 0) & (coefs[:, -1] != 0)    # np.roots would strip no zeros
+    out: list = [np.roots(a) if f else None for a, f in zip(coefs, finite & ~plain)]
+    if plain.any():
+        p = coefs[plain]
+        m = np.zeros((len(p), p.shape[1] - 1, p.shape[1] - 1))
+        m[:, np.arange(1, m.shape[1]), np.arange(m.shape[1] - 1)] = 1.0
+        m[:, 0, :] = -p[:, 1:] / p[:, :1]
+        for i, roots in zip(np.nonzero(plain)[0], np.linalg.eigvals(m)):
+            out[i] = roots
+    return out
 
 
 def lpc(frames: np.ndarray, order: int) -> np.ndarray:
