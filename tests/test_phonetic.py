@@ -137,6 +137,15 @@ def test_pcm_conversion_rounds_at_full_scale():
     assert pcm.tolist() == [16384, -32768, 32767, 0]
 
 
+def test_pcm_conversion_block_by_block_is_the_whole_conversion():
+    from heygem_core.phonetic.recognise import PCM_BLOCK
+
+    x = np.random.default_rng(1).normal(0.0, 0.4, int(2.5 * PCM_BLOCK)).astype(np.float32)
+    whole = x.astype(np.float64) * 32768.0 + np.random.default_rng(0).normal(0.0, 2.0, x.size)
+    want = np.clip(np.round(whole), -32768, 32767).astype("<i2")
+    assert np.array_equal(np.frombuffer(pcm16(x), "<i2"), want)
+
+
 @pytest.mark.parametrize("syllable, phones", [
     ("zhong", "JH UH NG"), ("bo", "B AO"), ("ma3", "M AA"), ("fa", "F AA"), ("shi", "SH IH"), ("wo", "W AO"),
     ("xue", "SH IY EH"), ("yu", "UW"), ("yi", "IY"), ("er", "ER"), ("lv", "L UW"), ("pian", "P IY EH N"),

@@ -58,15 +58,24 @@ def _align_decoder(wide: bool):
     return Decoder(hmm=m["hmm"], dict=m["dict"], lm=None, cmn="batch", loglevel="FATAL", **beams)
 
 
-def pcm16(samples: np.ndarray, *, dither: bool = True) -> bytes:
-    """16-bit PCM as the recogniser wants it: ``round(x × 32768)``, clipped (a ``× 32767`` truncation makes
-    alignment fail on some clips), with a faint fixed dither: stretches of exact digital zero (synthetic
-    or gated audio) give the recogniser's log energies nothing to normalise and make alignment fail."""
-    x = np.asarray(samples, np.float64) * 32768.0
-    if dither:
-        x = x + np.random.default_rng(0).normal(0.0, 2.0, x.size)
-    x = np.round(x)
-    return np.clip(x, -32768, 32767).astype("<i2").tobytes()
+PCM_BLOCK = 1 << 20     # samples converted at a time: a long speech is never held as float64 whole
+
+
+def pcm16(samples: np.ndarray, *, dither: bool = True) -> memoryview:
+    """16-bit PCM bytes as the recogniser wants them: ``round(x × 32768)``, clipped (a ``× 32767`` truncation
+    makes alignment fail on some clips), with a faint fixed dither: stretches of exact digital zero
+    (synthetic or gated audio) give the recogniser's log energies nothing to normalise and make alignment
+    fail. Converted block by block into one int16 buffer (2 bytes a sample, no float64 copy of the whole)."""
+    samples = np.asarray(samples).reshape(-1)
+    out = np.empty(samples.size, "<i2")
+    rng = np.random.default_rng(0)          # one stream drawn block after block: the same dither as at once
+    for i in range(0, samples.size, PCM_BLOCK):
+        x = samples[i:i + PCM_BLOCK].astype(np.float64) * 32768.0
+        if dither:
+            x += rng.normal(0.0, 2.0, x.size)
+        np.clip(np.round(x, out=x), -32768, 32767, out=x)
+        out[i:i + PCM_BLOCK] = x
+    return memoryview(out).cast("B")
 
 
 def phone_loop(samples: np.ndarray) -> list[Phone]:
