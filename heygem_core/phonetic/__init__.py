@@ -4,7 +4,7 @@
     track = mouth_track(tl, fps, n_frames, max_opening=0.26)
 
 Stages, one module each: ``recognise`` (pocketsphinx phone loop and forced alignment), ``script`` and
-``pinyin`` (text → words and phones), ``cues`` (silence, stop closures, nasal murmur, formants), ``visemes``
+``pinyin`` (text → words and phones), ``cues`` (silence, stop closures, formants), ``visemes``
 (phone → mouth shape), ``timeline`` (all of it per 10 ms), ``shapes`` (per video frame, with
 coarticulation), ``report`` (how well a video's lips make those shapes).
 """

@@ -3,8 +3,6 @@
 - silence: the speech-band loudness well under the speech peak;
 - stop closures: a short dip in loudness (the vocal tract shut) that ends in a sudden broadband onset (the
   burst) — the lips or tongue are together during the dip;
-- nasal murmur: voiced, loud below 400 Hz and weak above 1 kHz (m n ng), so a loudness-driven mouth would
-  wrongly open there;
 - formants from LPC: F1 follows the jaw opening (≈300 Hz for i/u, 700–1000 Hz for a), F2 front/spread (high)
   vs back/rounded (low).
 """
@@ -34,7 +32,6 @@ class Cues:
     speaking: np.ndarray     # bool: clearly speech, well above both
     closure: np.ndarray      # bool: inside a stop closure that ends in a burst
     burst: np.ndarray        # bool: a burst onset starts in this hop
-    nasal: np.ndarray        # float 0..1: how murmur-like the hop is
     f1: np.ndarray           # Hz, NaN where unvoiced or unreliable
     f2: np.ndarray
 
@@ -52,12 +49,11 @@ def signal_cues(speech, *, silence_db: float = -38.0) -> Cues:
     low = power[(freqs >= 80) & (freqs < 400)].sum(0) + 1e-10
     high = power[(freqs >= 1000) & (freqs < 5000)].sum(0) + 1e-10
     tilt = 10 * np.log10(low / high)
-    nasal = np.clip((tilt - 12.0) / 10.0, 0.0, 1.0) * (db > silence_db + 6)
     closure, burst = stop_closures(db, high)
     f1, f2 = formants(speech.samples, n)
     voiced = (db > -25.0) & (tilt > -25.0)     # speech-loud, and not a hiss with nothing under 400 Hz
     f1[~voiced], f2[~voiced] = np.nan, np.nan
-    return Cues(db, silent, speaking, closure, burst, nasal.astype(np.float32), f1, f2)
+    return Cues(db, silent, speaking, closure, burst, f1, f2)
 
 
 def stop_closures(db: np.ndarray, high: np.ndarray, *, min_ms: int = 30, max_ms: int = 180,

@@ -5,8 +5,9 @@
 Phones come from forced alignment of the script when there is one (English, or Chinese via pinyin) and from
 the recogniser's phone loop otherwise; text that does not fit the audio is dropped with a warning. The
 signal cues then correct what a misheard phone would get wrong: silence is rest, a vowel's opening and
-rounding follow its formants, and a stop closure or a nasal murmur next to a recognised bilabial presses the
-lips for exactly as long as the sound has them shut.
+rounding follow its formants, and a stop closure or a dip in loudness at a recognised bilabial presses the
+lips for exactly as long as the sound has them shut. (A spectral-tilt nasal-murmur cue was tried and dropped:
+it fired on vowels as often as on m n ng.)
 """
 from __future__ import annotations
 
