@@ -4,7 +4,8 @@
 
 Starts `heygem serve` on 127.0.0.1 with a temporary workspace, makes one single result and runs a batch of
 three, and saves single.png (a finished result), batch.png (a batch under way), history.png,
-batch_results.png (the finished batch on its tab), queue.png, phone_batch.png and phone_history.png.
+batch_results.png (the finished batch on its tab), queue.png, and each tab on a phone: phone_single.png,
+phone_batch.png, phone_history.png and phone_queue.png.
 """
 from __future__ import annotations
 
@@ -121,8 +122,14 @@ def take(out: Path, lang: str = "en") -> list[Path]:
             page.wait_for_timeout(1500)
             page.screenshot(path=str(out / "queue.png"))
 
-            # A phone: the Batch and History tabs at 390 px.
+            # A phone: every tab at 390 px (the queue first, while its jobs wait).
             page.set_viewport_size({"width": 390, "height": 844})
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(out / "phone_queue.png"))
+            page.locator(APP).nth(0).click()
+            page.wait_for_timeout(1000)
+            page.evaluate("window.scrollTo(0, 0)")
+            page.screenshot(path=str(out / "phone_single.png"))
             page.locator(APP).nth(1).click()
             page.wait_for_timeout(1000)
             page.evaluate("window.scrollTo(0, 0)")
@@ -134,7 +141,7 @@ def take(out: Path, lang: str = "en") -> list[Path]:
                 store.cancel(job)
             browser.close()
     return [out / f"{name}.png" for name in ("single", "batch", "history", "batch_results", "queue",
-                                             "phone_batch", "phone_history")]
+                                             "phone_single", "phone_batch", "phone_history", "phone_queue")]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -184,6 +184,8 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
   .hg-header { flex-wrap: wrap; gap: 8px; }
   .hg-app .jupyter-widget-TabPanel-tabBar .lm-TabBar-tab { padding: 0 12px !important; }
   .hg-card { padding: 12px; }
+  .hg-queue-row { flex-wrap: wrap; }
+  .hg-queue-row > .widget-hbox { margin-left: auto; }
 }
 #hg-connection { position: fixed; top: 0; left: 0; right: 0; z-index: 1000; display: flex; gap: 12px;
           justify-content: center; align-items: center; padding: 10px 16px; background: #fef3c7;
