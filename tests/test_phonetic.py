@@ -199,3 +199,18 @@ def test_a_script_of_other_words_falls_back_to_the_audio_with_a_warning(spoken, 
         tl = viseme_timeline(Speech(spoken, path="bob.wav", text="The quick brown fox jumps over the lazy dog. " * 3))
     assert tl.source == "audio"
     assert "does not" in caplog.text and "bob.wav" in caplog.text
+
+
+def test_a_long_speech_is_heard_a_minute_at_a_time_cut_in_its_pauses():
+    from heygem_core.phonetic.recognise import UTTERANCE_S, utterances
+
+    rate = 16_000
+    x = np.random.default_rng(2).normal(0.0, 0.2, int(150 * rate)).astype(np.float32)   # 2.5 min of noise
+    x[int(52.0 * rate):int(52.3 * rate)] = 0.0              # a pause in the first minute's last 15 s
+    x[int(100.0 * rate):int(100.2 * rate)] = 0.0            # and one in the second's
+    spans = utterances(x, rate)
+    assert spans[0][0] == 0 and spans[-1][1] == len(x)
+    assert all(a == b for (_, a), (b, _) in zip(spans, spans[1:]))           # nothing lost, nothing twice
+    assert all(b - a <= UTTERANCE_S * rate for a, b in spans)
+    assert 52.0 <= spans[0][1] / rate <= 52.3 and 100.0 <= spans[1][1] / rate <= 100.2
+    assert utterances(x[: int(59 * rate)], rate) == [(0, int(59 * rate))]  # a short speech is one utterance

@@ -78,16 +78,40 @@ def pcm16(samples: np.ndarray, *, dither: bool = True) -> memoryview:
     return memoryview(out).cast("B")
 
 
+UTTERANCE_S = 60.0      # a longer speech is heard as utterances of at most this long …
+CUT_SEARCH_S = 15.0     # … each cut at the quietest 10 ms of its last this-many seconds (a pause, if any)
+
+
 def phone_loop(samples: np.ndarray) -> list[Phone]:
-    """The likeliest phone sequence of 16 kHz mono ``samples``, audio only."""
-    raw = pcm16(samples)
+    """The likeliest phone sequence of 16 kHz mono ``samples``, audio only. A speech longer than a minute is
+    heard a minute at a time (cut in its pauses), so the recogniser's memory stays that of one minute."""
+    out: list[Phone] = []
     with _lock:
         d = _phone_loop_decoder()
-        d.start_utt()
-        d.process_raw(raw, full_utt=True)
-        d.end_utt()
-        segs = [(s.word, s.start_frame, s.end_frame) for s in d.seg()]
-    return [Phone(_clean(w), a * FRAME_S, (b + 1) * FRAME_S) for w, a, b in segs]
+        for a, b in utterances(samples):
+            d.start_utt()
+            d.process_raw(pcm16(samples[a:b]), full_utt=True)
+            d.end_utt()
+            t0 = a / 16_000
+            out += [Phone(_clean(s.word), t0 + s.start_frame * FRAME_S, t0 + (s.end_frame + 1) * FRAME_S)
+                    for s in d.seg()]
+    return out
+
+
+def utterances(samples: np.ndarray, rate: int = 16_000) -> list[tuple[int, int]]:
+    """(start, end) sample spans covering ``samples``, each at most ``UTTERANCE_S`` long, cut at the quietest
+    10 ms in the last ``CUT_SEARCH_S`` seconds before the limit."""
+    n, hop, limit = len(samples), rate // 100, int(UTTERANCE_S * rate)
+    spans, a = [], 0
+    while n - a > limit:
+        lo = a + limit - int(CUT_SEARCH_S * rate)
+        window = np.asarray(samples[lo:a + limit], np.float32)
+        energy = np.square(window[: window.size // hop * hop].reshape(-1, hop)).sum(1)
+        cut = lo + int(np.argmin(energy)) * hop + hop // 2
+        spans.append((a, cut))
+        a = cut
+    spans.append((a, n))
+    return spans
 
 
 def known_words() -> set[str]:
