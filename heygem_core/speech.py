@@ -77,27 +77,41 @@ def band_frames(samples: np.ndarray, sr: int = SAMPLE_RATE) -> tuple[np.ndarray,
     return spec[band], freqs[band]
 
 
+def power_blocks(samples: np.ndarray, block: int = 4096):
+    """``stft_power`` of ``samples`` (padded to at least one window) ``block`` hops at a time: yields
+    ``(h0, h1, power)`` with ``power`` [shape=(n_bins, h1 - h0)] exactly the columns h0..h1-1 of the whole
+    spectrogram, which a long speech never holds at once (two hours would be gigabytes)."""
+    y = np.asarray(samples, np.float32)
+    if len(y) < WIN:
+        y = np.pad(y, (0, WIN - len(y)))
+    half = WIN // 2
+    n_hops = 1 + max(0, (len(y) + 2 * half - WIN) // HOP)
+    for h0 in range(0, n_hops, block):
+        h1 = min(n_hops, h0 + block)
+        # the frames of the signal zero-padded by half a window at each end, framed exactly as stft_power
+        # frames the whole of it (the padding made for this block only: no copy of it all)
+        a, b = h0 * HOP - half, (h1 - 1) * HOP + WIN - half
+        seg = np.pad(y[max(a, 0): min(b, len(y))], (max(0, -a), max(0, b - len(y))))
+        yield h0, h1, _framed_power(seg, WIN, HOP)
+
+
+def n_hops_of(samples: np.ndarray) -> int:
+    """How many 10 ms hops ``power_blocks`` gives for ``samples``."""
+    return 1 + max(0, max(len(samples), WIN) // HOP)
+
+
 def band_summary(speech: Speech, block: int = 4096) -> tuple[np.ndarray, np.ndarray]:
     """Speech-band power (summed over the band's bins) and power-weighted band frequency sum per 10 ms hop,
-    from `band_frames`' spectrogram computed ``block`` hops at a time: the same numbers, without ever
-    holding a long speech's whole spectrogram (two hours would be gigabytes). [each shape=(n_hops,)]"""
+    from `band_frames`' spectrogram computed ``block`` hops at a time (`power_blocks`): the same numbers,
+    without ever holding a long speech's whole spectrogram. [each shape=(n_hops,)]"""
 
     def compute():
-        y = np.asarray(speech.samples, np.float32)
-        if len(y) < WIN:
-            y = np.pad(y, (0, WIN - len(y)))
-        half = WIN // 2
-        n_hops = 1 + max(0, (len(y) + 2 * half - WIN) // HOP)
         freqs = np.fft.rfftfreq(WIN, 1.0 / speech.sample_rate)
         band = (freqs >= BAND_HZ[0]) & (freqs <= BAND_HZ[1])
-        total, weighted = np.empty(n_hops), np.empty(n_hops)
-        for h0 in range(0, n_hops, block):
-            h1 = min(n_hops, h0 + block)
-            # frames h0..h1-1 of the signal zero-padded by half a window at each end, framed exactly as
-            # stft_power frames the whole of it (the padding made for this block only: no copy of it all)
-            a, b = h0 * HOP - half, (h1 - 1) * HOP + WIN - half
-            seg = np.pad(y[max(a, 0): min(b, len(y))], (max(0, -a), max(0, b - len(y))))
-            power = _framed_power(seg, WIN, HOP)[band]
+        n = n_hops_of(speech.samples)
+        total, weighted = np.empty(n), np.empty(n)
+        for h0, h1, power in power_blocks(speech.samples, block):
+            power = power[band]
             total[h0:h1] = power.sum(axis=0)
             weighted[h0:h1] = (freqs[band][:, None] * power).sum(axis=0)
         return total, weighted

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..lean_import import import_lean
-from ..speech import HOP, SAMPLE_RATE, loudness_db, stft_power
+from ..speech import HOP, SAMPLE_RATE, WIN, loudness_db, power_blocks
 
 # from the module they live in: scipy.signal's own __init__ (its whole API, scipy.stats too) is ~0.4 s of CPU
 _signaltools = import_lean("scipy.signal._signaltools", ("scipy.signal",))
@@ -44,16 +44,28 @@ def signal_cues(speech, *, silence_db: float = -38.0) -> Cues:
     gate = float(np.clip(floor + 8.0, silence_db, -28.0))
     silent = db < gate
     speaking = db > max(gate, -25.0)
-    power = stft_power(np.asarray(speech.samples, np.float32))[:, :n]
-    freqs = np.fft.rfftfreq(2 * (power.shape[0] - 1), 1.0 / SAMPLE_RATE)
-    low = power[(freqs >= 80) & (freqs < 400)].sum(0) + 1e-10
-    high = power[(freqs >= 1000) & (freqs < 5000)].sum(0) + 1e-10
+    low, high = _low_and_high(speech.samples, n)
     tilt = 10 * np.log10(low / high)
     closure, burst = stop_closures(db, high)
     f1, f2 = formants(speech.samples, n)
     voiced = (db > -25.0) & (tilt > -25.0)     # speech-loud, and not a hiss with nothing under 400 Hz
     f1[~voiced], f2[~voiced] = np.nan, np.nan
     return Cues(db, silent, speaking, closure, burst, f1, f2)
+
+
+def _low_and_high(samples: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Power under 400 Hz (80–400) and over 1 kHz (1–5 kHz) per 10 ms hop, for the first ``n`` hops; the
+    spectrogram a block at a time, never whole."""
+    freqs = np.fft.rfftfreq(WIN, 1.0 / SAMPLE_RATE)
+    lo_bins, hi_bins = (freqs >= 80) & (freqs < 400), (freqs >= 1000) & (freqs < 5000)
+    low, high = np.full(n, 1e-10, np.float32), np.full(n, 1e-10, np.float32)
+    for h0, h1, power in power_blocks(samples):
+        if h0 >= n:
+            break
+        h1 = min(h1, n)
+        low[h0:h1] = power[lo_bins, : h1 - h0].sum(0) + 1e-10
+        high[h0:h1] = power[hi_bins, : h1 - h0].sum(0) + 1e-10
+    return low, high
 
 
 def stop_closures(db: np.ndarray, high: np.ndarray, *, min_ms: int = 30, max_ms: int = 180,
