@@ -106,17 +106,50 @@ def _shifted_max(x: np.ndarray, a: int, b: int) -> np.ndarray:
     return win.max(1)[: x.size]
 
 
+FORMANT_CHUNK = 6000    # hops (60 s) of speech resampled and filtered at a time
+
+
 def formants(samples: np.ndarray, n_hops: int) -> tuple[np.ndarray, np.ndarray]:
     """F1 and F2 (Hz) per 10 ms hop from LPC roots of pre-emphasised 25 ms frames at 10 kHz; NaN where no
-    plausible pair is found."""
-    y = resample_poly(np.asarray(samples, np.float64), LPC_RATE, SAMPLE_RATE)
-    y = lfilter([1.0, -0.63], [1.0], y)                       # pre-emphasis for the upper formants
-    hop = LPC_RATE * HOP // SAMPLE_RATE
-    y = np.pad(y, (LPC_WIN // 2, LPC_WIN))
-    windows = np.lib.stride_tricks.sliding_window_view(y, LPC_WIN)[::hop][:n_hops]     # a view: no copy
+    plausible pair is found. The speech is resampled a minute at a time (with a margin, so every value is
+    the one a whole-signal resampling gives): a long speech is never held at 10 kHz or as float64 whole."""
     f1 = np.full(n_hops, np.nan, np.float32)
     f2 = np.full(n_hops, np.nan, np.float32)
-    # a block of frames at a time (each frame's LPC is its own): memory stays flat in the speech's length
+    for k0 in range(0, n_hops, FORMANT_CHUNK):
+        k1 = min(n_hops, k0 + FORMANT_CHUNK)
+        _formants_of(_lpc_windows(samples, k0, k1), k0, f1, f2)
+    return f1, f2
+
+
+def _lpc_windows(samples: np.ndarray, k0: int, k1: int) -> np.ndarray:
+    """The pre-emphasised 10 kHz windows of hops k0..k1-1 [shape=(k1 - k0, LPC_WIN)], each exactly as
+    framing the whole resampled, pre-emphasised signal (zero-padded by half a window before, a window after)
+    gives it."""
+    up, down = LPC_RATE // 1000, SAMPLE_RATE // 1000        # 10 kHz / 16 kHz = 10/16: a multiple of 16 in
+    n_in = len(samples)                                     # is a multiple of 10 out (exact sample times)
+    n_out = -(-n_in * up // down)
+    hop = LPC_RATE * HOP // SAMPLE_RATE
+    lo, hi = k0 * hop - LPC_WIN // 2, (k1 - 1) * hop - LPC_WIN // 2 + LPC_WIN     # output samples wanted
+    o0 = max(0, (lo - 1) // up * up)                        # one more before it for the pre-emphasis
+    o1 = min(n_out, -(-hi // up) * up)
+    margin = 100 * down                                     # input samples either side: beyond the filter
+    a = max(0, o0 * down // up - margin)
+    b = min(n_in, o1 * down // up + margin)
+    y = resample_poly(np.asarray(samples[a:b], np.float64), LPC_RATE, SAMPLE_RATE)
+    start = a * up // down                                  # output index of y[0]
+    seg = y[o0 - start: o1 - start]
+    seg = lfilter([1.0, -0.63], [1.0], seg) if o0 == 0 else \
+        lfilter([1.0, -0.63], [1.0], y[o0 - start - 1: o1 - start])[1:]    # pre-emphasis for the upper formants
+    local = np.zeros(hi - lo)                               # the zero padding where the signal has none
+    s0, s1 = max(lo, o0), min(hi, o1)
+    if s1 > s0:
+        local[s0 - lo: s1 - lo] = seg[s0 - o0: s1 - o0]
+    return np.lib.stride_tricks.sliding_window_view(local, LPC_WIN)[::hop][: k1 - k0]
+
+
+def _formants_of(windows: np.ndarray, k0: int, f1: np.ndarray, f2: np.ndarray) -> None:
+    """F1, F2 of each window into ``f1``/``f2`` from hop ``k0`` on, a block of frames at a time (each frame's
+    LPC is its own)."""
     for b0 in range(0, len(windows), LPC_BLOCK):
         frames = windows[b0:b0 + LPC_BLOCK] * np.hamming(LPC_WIN)
         energy = (frames ** 2).sum(1)
@@ -124,7 +157,7 @@ def formants(samples: np.ndarray, n_hops: int) -> tuple[np.ndarray, np.ndarray]:
         if not ok.any():
             continue
         coefs = lpc(frames[ok], LPC_ORDER)
-        for k, roots in zip(b0 + np.nonzero(ok)[0], _all_roots(coefs)):
+        for k, roots in zip(k0 + b0 + np.nonzero(ok)[0], _all_roots(coefs)):
             if roots is None:
                 continue
             roots = roots[np.imag(roots) > 0]
@@ -133,7 +166,6 @@ def formants(samples: np.ndarray, n_hops: int) -> tuple[np.ndarray, np.ndarray]:
             cand = np.sort(freq[(freq > 200) & (bw < 400)])
             if cand.size >= 2 and cand[0] < 1100 and cand[1] - cand[0] > 150:
                 f1[k], f2[k] = cand[0], cand[1]
-    return f1, f2
 
 
 def _all_roots(coefs: np.ndarray) -> list:
