@@ -214,3 +214,21 @@ def test_a_long_speech_is_heard_a_minute_at_a_time_cut_in_its_pauses():
     assert all(b - a <= UTTERANCE_S * rate for a, b in spans)
     assert 52.0 <= spans[0][1] / rate <= 52.3 and 100.0 <= spans[1][1] / rate <= 100.2
     assert utterances(x[: int(59 * rate)], rate) == [(0, int(59 * rate))]  # a short speech is one utterance
+
+
+def test_formants_a_chunk_at_a_time_are_the_whole_signals(monkeypatch):
+    from heygem_core.phonetic import cues
+
+    t = np.arange(int(7.3 * 16_000)) / 16_000
+    f0 = 120 + 30 * np.sin(2 * np.pi * 0.4 * t)                 # a voiced buzz through two resonances
+    x = np.sign(np.sin(2 * np.pi * np.cumsum(f0) / 16_000)).astype(np.float32) * 0.2
+    x = np.convolve(x, np.exp(-np.arange(200) / 30.0) * np.cos(2 * np.pi * 700 * np.arange(200) / 16_000)
+                    + np.exp(-np.arange(200) / 30.0) * np.cos(2 * np.pi * 1800 * np.arange(200) / 16_000),
+                    "same").astype(np.float32)
+    n = len(x) // 160 + 1
+    whole = cues.formants(x, n)
+    monkeypatch.setattr(cues, "FORMANT_CHUNK", 137)              # edges everywhere, at odd places
+    chunked = cues.formants(x, n)
+    assert np.isfinite(whole[0]).sum() > n // 2
+    for a, b in zip(whole, chunked):
+        assert np.array_equal(a, b, equal_nan=True)
