@@ -12,6 +12,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from ..speech import SAMPLE_RATE
+
 FRAME_S = 0.01   # pocketsphinx works at 100 frames/s
 
 
@@ -92,13 +94,13 @@ def phone_loop(samples: np.ndarray) -> list[Phone]:
             d.start_utt()
             d.process_raw(pcm16(samples[a:b]), full_utt=True)
             d.end_utt()
-            t0 = a / 16_000
+            t0 = a / SAMPLE_RATE
             out += [Phone(_clean(s.word), t0 + s.start_frame * FRAME_S, t0 + (s.end_frame + 1) * FRAME_S)
                     for s in d.seg()]
     return out
 
 
-def utterances(samples: np.ndarray, rate: int = 16_000) -> list[tuple[int, int]]:
+def utterances(samples: np.ndarray, rate: int = SAMPLE_RATE) -> list[tuple[int, int]]:
     """(start, end) sample spans covering ``samples``, each at most ``UTTERANCE_S`` long, cut at the quietest
     10 ms in the last ``CUT_SEARCH_S`` seconds before the limit."""
     n, hop, limit = len(samples), rate // 100, int(UTTERANCE_S * rate)
