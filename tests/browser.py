@@ -87,6 +87,19 @@ def wait_until(predicate, timeout: float = 30.0, what: str = "") -> None:
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def saved_state(page) -> dict:
+    """What this browser has remembered of the page (page.js's copy in local storage)."""
+    from heygem_core.ui.memory import STORAGE_KEY
+
+    return page.evaluate("k => JSON.parse(window.localStorage.getItem(k) || '{}')", STORAGE_KEY)
+
+
+def wait_saved(page, predicate, what: str, timeout: float = 30.0) -> None:
+    """Wait until the remembered state satisfies ``predicate`` (a reload before that would lose the change:
+    the kernel hands its state to the browser on its next poll, which takes longer on a busy machine)."""
+    wait_until(lambda: predicate(saved_state(page)), timeout, f"the page to remember {what}")
+
+
 def wait_text(page, selector: str, pattern: str, timeout: float = 30.0) -> str:
     """The shown text of ``selector`` once it matches ``pattern`` (AssertionError with the last text else)."""
     deadline, last = time.monotonic() + timeout, ""

@@ -19,7 +19,7 @@ import pytest
 
 from dashboard_media import make_media
 from browser import (APP_SELECTOR as APP, ServerProcess, chromium_path, open_app, pick, tab, text_of, visible,
-                     wait_text, wait_until)
+                     wait_saved, wait_text, wait_until)
 
 pytest.importorskip("playwright.sync_api")
 pytestmark = [pytest.mark.browser,
@@ -217,7 +217,8 @@ def test_reload_keeps_the_choices_the_options_the_language_and_the_results(serve
     visible(page, ".hg-options .jupyter-widget-Collapse-header").last.click()     # the output options
     preset = visible(page, ".hg-options .widget-dropdown").filter(has_text="编码速度").locator("select")
     preset.select_option(label="适中偏快（fast）")           # choices in words, the x264 name in brackets
-    time.sleep(1.0)                                        # the page saves its state within a poll or two
+    wait_saved(page, lambda s: s.get("tab") == 1 and s.get("lang") == "zh"
+               and s.get("options", {}).get("preset") == "fast", "the batch tab and the preset")
     page.reload()
     open_app(page, server.local_url, timeout_s=60)
     page.wait_for_function("() => document.querySelector('.hg-generate').textContent.includes('开始生成')",
