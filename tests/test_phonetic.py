@@ -232,3 +232,27 @@ def test_formants_a_chunk_at_a_time_are_the_whole_signals(monkeypatch):
     assert np.isfinite(whole[0]).sum() > n // 2
     for a, b in zip(whole, chunked):
         assert np.array_equal(a, b, equal_nan=True)
+
+
+def test_the_formants_resampling_is_scipys_resample_poly():
+    """cues.resample (written here, so the cues need not import scipy's filter design) gives resample_poly's
+    samples, length and alignment included, for any length."""
+    from scipy.signal import resample_poly
+
+    from heygem_core.phonetic.cues import resample
+
+    rng = np.random.default_rng(0)
+    for n in (1, 7, 16, 17, 1601, 48_003):
+        x = rng.standard_normal(n)
+        expected = resample_poly(x, 10_000, 16_000)
+        got = resample(x, 5, 8)
+        assert got.shape == expected.shape and np.allclose(got, expected, rtol=0, atol=1e-12), n
+
+
+def test_the_rounding_smoother_is_a_gaussian_with_held_ends():
+    from scipy.ndimage import gaussian_filter1d
+
+    from heygem_core.phonetic.shapes import _gaussian
+
+    x = np.r_[np.zeros(20), np.ones(7), -np.ones(30)].astype(np.float32)
+    assert np.array_equal(_gaussian(x, 4.0), gaussian_filter1d(x, 4.0, mode="nearest"))

@@ -15,14 +15,15 @@ import numpy as np
 from ..lean_import import import_lean
 from ..speech import HOP, SAMPLE_RATE, WIN, loudness_db, power_blocks
 
-# from the module they live in: scipy.signal's own __init__ (its whole API, scipy.stats too) is ~0.4 s of CPU
-_signaltools = import_lean("scipy.signal._signaltools", ("scipy.signal",))
-lfilter, resample_poly = _signaltools.lfilter, _signaltools.resample_poly
+# the one compiled routine needed, from the module it lives in: scipy.signal's own __init__ (its whole API,
+# scipy.stats too) and even its filter-design modules cost more CPU to import than a short speech's cues
+upfirdn = import_lean("scipy.signal._upfirdn", ("scipy.signal",)).upfirdn
 
 LPC_RATE = 10_000      # formants of interest lie under 5 kHz
 LPC_ORDER = 12
 LPC_BLOCK = 2048       # frames analysed at a time (~30 MB of working arrays)
 LPC_WIN = 250          # 25 ms at LPC_RATE
+PRE_EMPHASIS = 0.63    # y[n] = x[n] − 0.63 x[n−1] before LPC
 
 
 @dataclass
@@ -135,16 +136,37 @@ def _lpc_windows(samples: np.ndarray, k0: int, k1: int) -> np.ndarray:
     margin = 100 * down                                     # input samples either side: beyond the filter
     a = max(0, o0 * down // up - margin)
     b = min(n_in, o1 * down // up + margin)
-    y = resample_poly(np.asarray(samples[a:b], np.float64), LPC_RATE, SAMPLE_RATE)
+    y = resample(np.asarray(samples[a:b], np.float64), up, down)
     start = a * up // down                                  # output index of y[0]
     seg = y[o0 - start: o1 - start]
-    seg = lfilter([1.0, -0.63], [1.0], seg) if o0 == 0 else \
-        lfilter([1.0, -0.63], [1.0], y[o0 - start - 1: o1 - start])[1:]    # pre-emphasis for the upper formants
+    if o0 == 0:                                             # pre-emphasis for the upper formants
+        seg = np.concatenate((seg[:1], seg[1:] - PRE_EMPHASIS * seg[:-1]))
+    else:
+        seg = seg - PRE_EMPHASIS * y[o0 - start - 1: o1 - start - 1]
     local = np.zeros(hi - lo)                               # the zero padding where the signal has none
     s0, s1 = max(lo, o0), min(hi, o1)
     if s1 > s0:
         local[s0 - lo: s1 - lo] = seg[s0 - o0: s1 - o0]
     return np.lib.stride_tricks.sliding_window_view(local, LPC_WIN)[::hop][: k1 - k0]
+
+
+def resample(x: np.ndarray, up: int, down: int) -> np.ndarray:
+    """``x`` at ``up/down`` times its rate (coprime ``up``, ``down``), ``ceil(len(x) * up / down)`` samples,
+    the signal taken as zero outside: a Kaiser-windowed (β 5) sinc low-pass at the lower Nyquist, 10 periods
+    of the higher rate each side, applied polyphase. (The same design as ``scipy.signal.resample_poly``'s
+    default: that function's module imports scipy's filter design and more.)"""
+    rate = max(up, down)
+    half = 10 * rate
+    m = np.arange(2 * half + 1) - half
+    h = np.sinc(m / rate) / rate * np.kaiser(2 * half + 1, 5.0)
+    h *= up / h.sum()                                       # unit gain at DC, times the zeros stuffed in
+    n_out = -(-len(x) * up // down)
+    pre = down - half % down                                # zeros ahead, so output 0 falls on input 0
+    skip = (half + pre) // down
+    y = upfirdn(np.r_[np.zeros(pre), h], x, up, down)
+    if len(y) < skip + n_out:
+        y = np.r_[y, np.zeros(skip + n_out - len(y))]
+    return y[skip: skip + n_out]
 
 
 def _formants_of(windows: np.ndarray, k0: int, f1: np.ndarray, f2: np.ndarray) -> None:

@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from ..speech import per_frame
 from .timeline import VisemeTimeline
@@ -68,7 +67,7 @@ def mouth_track(tl: VisemeTimeline, fps: float, n_frames: int, *, max_opening: f
     opening = opening + (np.minimum(opening, LABIODENTAL_OPENING) - opening) * labio
 
     lead = int(round(ROUND_LEAD_S * HOPS_PER_S))
-    spread = gaussian_filter1d(tl.spread.astype(np.float32), 4.0, mode="nearest")
+    spread = _gaussian(tl.spread.astype(np.float32), 4.0)
     spread = np.r_[spread[lead:], np.repeat(spread[-1:], lead)] if spread.size > lead else spread
     width = 1.0 + WIDTH_RANGE * rounding * spread
 
@@ -89,6 +88,15 @@ def _ease(mask: np.ndarray, seconds: float) -> np.ndarray:
         return mask
     dilated = np.max(np.lib.stride_tricks.sliding_window_view(np.pad(mask, k), 2 * k + 1) * kernel, axis=1)
     return np.maximum(mask, dilated).astype(np.float32)
+
+
+def _gaussian(x: np.ndarray, sigma: float) -> np.ndarray:
+    """``x`` smoothed by a Gaussian of ``sigma`` hops (cut at 4 sigma), its end values held beyond its ends."""
+    r = int(4.0 * sigma + 0.5)
+    kernel = np.exp(-0.5 * (np.arange(-r, r + 1) / sigma) ** 2)
+    if x.size == 0:
+        return x
+    return np.convolve(np.pad(x.astype(np.float64), r, mode="edge"), kernel / kernel.sum(), "valid").astype(x.dtype)
 
 
 def _near(mask: np.ndarray, k: int) -> np.ndarray:
