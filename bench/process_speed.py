@@ -5,8 +5,10 @@
 
 For a 720p30 H.264 clip and a 1080x1920 HEVC 30 fps clip (the real ones from ``--media`` when that folder
 exists, else synthetic ones made here), each with a speech track as long as the clip, the runs alternate:
-ffmpeg's own transcode (the command below), then `heygem generate` with a cold face-track cache, then with a
-warm one. Each is a fresh process; its CPU time (user + system, all threads and children) comes from the
+ffmpeg's own transcode (the command below), then `heygem generate` three times on one cache folder: ``cold``
+(nothing cached), ``warm`` (the same run again: the face track and the speech's viseme timeline are read
+from the cache) and ``new speech`` (the template's track cached, the speech a new one: the same track a
+touch quieter, so its timeline is made again, as for the next speech a presenter is given). Each is a fresh process; its CPU time (user + system, all threads and children) comes from the
 kernel (``wait4``), so the ratios hold on a busy machine. Start-up is the time from starting the process to
 the first frame handed to the encoder (logged by the writer), and the CPU the process had used by then
 (``startup_cpu``: what the start-up costs whatever the load; the wall time is inflated on a busy machine).
@@ -134,18 +136,20 @@ def measure(repeat: int = 3, seconds: float = 10.0, media: Path = SHARED_MEDIA, 
     with tempfile.TemporaryDirectory(prefix="heygem-proc-") as tmp:
         work = Path(tmp)
         for label, video, audio in inputs(work, Path(media), seconds):
+            sound = load_audio(audio, sample_rate=None, mono=False)
+            other = write_wav(audio.with_name(f"quieter_{audio.name}"), sound.samples * 0.9, sound.sample_rate)
             runs: dict[str, list[dict]] = {"ffmpeg": []}
             for r in range(repeat):     # alternating, so load on the machine falls on all of them alike
                 runs["ffmpeg"].append(timed(ffmpeg_cmd(video, audio, work / "ffmpeg.mp4")))
                 for tag, root in versions.items():
                     cache = work / f"cache_{tag}{len(rows)}_{r}"
-                    for state in ("cold", "warm"):
+                    for state, speech in (("cold", audio), ("warm", audio), ("new_speech", other)):
                         runs.setdefault(tag + state, []).append(
-                            timed(heygem_cmd(video, audio, work / "out", cache, root)))
+                            timed(heygem_cmd(video, speech, work / "out", cache, root)))
             med = {k: {m: statistics.median(x[m] for x in v) for m in ("wall", "cpu")} for k, v in runs.items()}
             row = {"clip": label, "ffmpeg_cpu": med["ffmpeg"]["cpu"], "ffmpeg_wall": med["ffmpeg"]["wall"]}
             for tag in versions:
-                for state in ("cold", "warm"):
+                for state in ("cold", "warm", "new_speech"):
                     k = tag + state
                     starts = [x["startup"] for x in runs[k] if x["startup"] is not None]
                     start_cpus = [x["startup_cpu"] for x in runs[k] if x.get("startup_cpu") is not None]

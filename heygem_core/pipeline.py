@@ -67,12 +67,13 @@ class GenerateResult:
         return d
 
 
-def prepare_speech(audio: str | Path) -> Speech:
-    """Decode the speech track to 16 kHz mono once; features are memoised on the returned object."""
+def prepare_speech(audio: str | Path, cache_dir: str | Path | None = None) -> Speech:
+    """Decode the speech track to 16 kHz mono once; features are memoised on the returned object (and its
+    viseme timeline kept in ``cache_dir``, when given)."""
     decoded = load_audio(audio, sample_rate=SAMPLE_RATE, mono=True)
     if decoded.samples.size == 0 or decoded.duration <= 0:
         raise InputError(audio, "the audio track is empty (zero length)")
-    return Speech(samples=decoded.samples, sample_rate=SAMPLE_RATE, path=str(audio))
+    return Speech(samples=decoded.samples, sample_rate=SAMPLE_RATE, path=str(audio), cache_dir=cache_dir)
 
 
 def generate(audio: str | Path, video: str | Path, out: str | Path, options: LipSyncOptions | None = None, *,
@@ -104,7 +105,7 @@ def generate(audio: str | Path, video: str | Path, out: str | Path, options: Lip
     report(Progress("decode", 0, 1))
     t = time.perf_counter()
     if speech is None:
-        speech = prepare_speech(audio)
+        speech = prepare_speech(audio, cache_dir=track_cache)
     sound = AudioStream(audio)      # the output's sound, decoded as the encoder reaches it, never held whole
 
     # 3. template

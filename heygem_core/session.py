@@ -84,7 +84,7 @@ class LipSyncSession:
         self.audio = str(audio)
         self.options = options or LipSyncOptions()
         self.track_cache = None if track_cache is None else Path(track_cache)
-        self.speech = speech if speech is not None else prepare_speech(audio)
+        self.speech = speech if speech is not None else prepare_speech(audio, cache_dir=track_cache)
         if text and text.strip():
             self.speech.text = text.strip()
         self.engine = engine if engine is not None else get_engine(self.options)

@@ -6,6 +6,7 @@ the procedural engine (to drive the mouth) and by the sync score (to judge any r
 from __future__ import annotations
 
 import threading
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -27,12 +28,14 @@ class Speech:
     """Decoded speech: 16 kHz mono float32 ``samples`` plus a memo of features derived from them.
 
     ``text`` is the script of the speech when the user has it (English or Chinese): the mouth shapes are then
-    aligned to its words instead of recognised from the sound alone."""
+    aligned to its words instead of recognised from the sound alone. ``cache_dir``, when set, keeps its viseme
+    timeline on disk for the next run with the same speech."""
 
     samples: np.ndarray
     sample_rate: int = SAMPLE_RATE
     path: str = ""
     text: str | None = None
+    cache_dir: str | Path | None = None
     _memo: dict = field(default_factory=dict, repr=False)
     # re-entrant: a feature's compute() may ask for another memoised feature of the same speech
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)

@@ -8,8 +8,6 @@ import hashlib
 import json
 import logging
 import io
-import os
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +15,7 @@ from typing import Callable, Iterable
 
 import numpy as np
 
+from ..atomic_file import write_atomic
 from ..errors import Cancelled, InputError, NoFaceError
 from .detector import FaceTracker
 from .landmarks import N_LANDMARKS
@@ -59,22 +58,12 @@ class FaceTrack:
 
     def save(self, path: str | Path) -> Path:
         """Write the track to an ``.npz`` file atomically (a temp file in the same folder, then a rename)."""
-        path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
         # Compressed in memory first (a few KB a frame): a full disk then fails one plain write, not numpy's
         # zip writer, whose half-closed archive would complain again when it is collected.
         data = io.BytesIO()
         np.savez_compressed(data, landmarks=self.landmarks, found=self.found,
                             meta=np.array([self.fps, self.width, self.height, TRACKER_VERSION], np.float64))
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data.getbuffer())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
-        return path
+        return write_atomic(path, data.getbuffer())
 
     @classmethod
     def load(cls, path: str | Path) -> "FaceTrack":

@@ -7,20 +7,16 @@ worker that was killed says nothing.
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
+from ..atomic_file import write_atomic
 from .lock import worker_pid
 
 CLUSTER_FILE = "cluster.json"
 
 
 def write_cluster_file(root: str | Path, info: dict) -> Path:
-    path = Path(root) / CLUSTER_FILE
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(info))
-    os.replace(tmp, path)
-    return path
+    return write_atomic(Path(root) / CLUSTER_FILE, json.dumps(info).encode())
 
 
 def read_cluster_file(root: str | Path) -> dict | None:

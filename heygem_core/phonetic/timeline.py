@@ -74,10 +74,27 @@ class VisemeTimeline:
 
 
 def viseme_timeline(speech, text: str | None = None) -> VisemeTimeline:
-    """The timeline of ``speech`` (memoised on it); ``text`` defaults to ``speech.text``."""
+    """The timeline of ``speech`` (memoised on it, and kept in ``speech.cache_dir`` when it has one);
+    ``text`` defaults to ``speech.text``."""
     text = (speech.text if text is None else text) or None
     text = text.strip() if text else None
-    return speech.memo(("viseme_timeline", text), lambda: build_timeline(speech, text))
+    return speech.memo(("viseme_timeline", text), lambda: _cached_or_built(speech, text))
+
+
+def _cached_or_built(speech, text: str | None) -> VisemeTimeline:
+    if getattr(speech, "cache_dir", None) is None:
+        return build_timeline(speech, text)
+    from .timeline_cache import load_timeline, save_timeline, timeline_path
+
+    path = timeline_path(speech.cache_dir, speech.samples, text)
+    tl = load_timeline(path)
+    if tl is None:
+        tl = build_timeline(speech, text)
+        save_timeline(path, tl)
+    elif text and tl.source == "audio":        # said when it was built: say it again
+        log.warning("script does not fit the speech%s; shaping the mouth from the audio alone",
+                    f" ({speech.path})" if speech.path else "")
+    return tl
 
 
 def build_timeline(speech, text: str | None) -> VisemeTimeline:

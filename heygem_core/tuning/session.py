@@ -147,7 +147,7 @@ class TuningSession:
         self.work_dir.mkdir(parents=True, exist_ok=True)
         self.cache_dir = Path(cache_dir) if cache_dir is not None else self.work_dir / ".cache"
         check_file(self.video, VIDEO_EXTS + IMAGE_EXTS, "a video or an image")
-        self.speech = prepare_speech(self.audio)
+        self.speech = prepare_speech(self.audio, cache_dir=self.cache_dir)
         self.history: list[Preview] = []
         self._info: dict[float, Any] = {}
 

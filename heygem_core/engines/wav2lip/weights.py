@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Callable
 from urllib.parse import unquote, urlparse
 
+from ...atomic_file import write_atomic
 from ...errors import CheckpointError, InputError
 
 log = logging.getLogger(__name__)
@@ -349,6 +350,4 @@ def _name_from(source: str, is_url: bool) -> str:
 
 
 def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomic(path, (json.dumps(data, indent=2) + "\n").encode("utf-8"))
