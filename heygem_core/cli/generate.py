@@ -19,7 +19,8 @@ def register(sub) -> None:
     p.add_argument("--text", metavar="FILE", help="the script of the speech (UTF-8 text), for sharper mouth shapes")
     p.add_argument("--out-dir", default="outputs", help="where results go (default: ./outputs)")
     p.add_argument("--track-cache", default=None,
-                   help="folder for cached face tracks (default: <out-dir>/.cache); 'none' to disable")
+                   help="folder for cached face tracks and speech timelines (default: <out-dir>/.cache); "
+                        "'none' to disable")
     p.add_argument("--score", action="store_true", help="also compute each result's sync score")
     p.add_argument("--json", action="store_true", help="print the results as JSON on stdout")
     p.add_argument("--quiet", action="store_true", help="no progress bars")

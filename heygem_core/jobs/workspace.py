@@ -4,7 +4,7 @@
       uploads/<upload-id>/<name>   files received from the browser (the id is derived from the content)
       outputs/                     finished videos only: <video>__<audio>.mp4
       thumbnails/                  a JPEG per output, same stem
-      cache/                       face tracks; cache/work/<item>/ while an item runs
+      cache/                       face tracks and speech timelines; cache/work/<item>/ while an item runs
       logs/heygem.log              the live log (rotated by size)
       jobs.sqlite                  the job store (SQLite, WAL)
       worker.lock                  held by the one worker of this workspace
