@@ -435,6 +435,10 @@ def test_a_reloaded_page_shows_the_single_result_it_queued(dashboard, media):
         assert again.result_box.layout.display == ""
         assert re.search(r'<video [^>]*src="/voila/files/outputs/anna__talk\.mp4\?v=', again.result.value)
         assert 'download="anna__talk.mp4"' in again.result.value
+        # its before/after button: the uploaded template beside the result
+        button = re.search(r'<button type="button" class="hg-compare-open" ([^>]*)>', again.result.value)
+        assert button and re.search(r'data-before="/voila/files/uploads/[^"]*/anna\.mp4"', button.group(1))
+        assert re.search(r'data-after="/voila/files/outputs/anna__talk\.mp4\?v=', button.group(1))
         assert again.single_video.path.name == "anna.mp4" and again.single_audio.path.name == "talk.wav"
     finally:
         again.stop()

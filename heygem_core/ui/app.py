@@ -19,6 +19,7 @@ import ipywidgets as w
 from ..errors import HeygemError, InputError, OptionsError
 from ..jobs.cluster_file import read_cluster_file
 from .cluster import cluster_html
+from .compare import compare_button, template_poster
 from .history import HistoryGallery
 from .i18n import LANGS, normalise_lang, tr
 from .inputs import MultiPicker, SinglePicker
@@ -354,7 +355,10 @@ class Dashboard:
         value = (f'<video class="hg-video" controls preload="metadata" playsinline src="{html.escape(src)}"'
                  f' poster="{html.escape(self.url_for(item.thumbnail, item.id) or "")}"></video>'
                  f'<div class="hg-result-actions"><a class="hg-link" href="{html.escape(src)}" '
-                 f'download="{html.escape(name)}">⬇ {tr("download", self.lang)} {html.escape(name)}</a></div>')
+                 f'download="{html.escape(name)}">⬇ {tr("download", self.lang)} {html.escape(name)}</a>'
+                 + compare_button(self.url_for, item.video, item.output, item.id, lang=self.lang,
+                                  loop_mode=(job.options or {}).get("loop_mode"),
+                                  poster=template_poster(self.ws, self.url_for, item.video)) + '</div>')
         self.result.value = value
         self.result_box.layout.display = ""
 

@@ -126,7 +126,7 @@ body { font-family: -apple-system, "Segoe UI", "PingFang SC", "Microsoft YaHei",
 .hg-result-card figcaption { display: flex; align-items: center; gap: 6px; margin-top: 4px; font-size: 13px; }
 .hg-result-card figcaption .hg-ellipsis { flex: 1 1 auto; }
 .hg-result-card figcaption .hg-link { padding: 1px 8px; }
-.hg-result-actions { gap: 8px; margin-top: 8px; }
+.hg-result-actions { display: flex; flex-wrap: wrap; align-items: center; gap: 8px; margin-top: 8px; }
 .hg-queue-tab { gap: 14px; }
 .hg-queue, .hg-failed-list { gap: 6px; }
 .hg-queue-row { border: 1px solid var(--hg-line); border-radius: 8px; padding: 6px 8px 6px 10px; gap: 8px; }
