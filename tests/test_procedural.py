@@ -102,6 +102,22 @@ def test_rounded_lips_make_a_small_round_opening_between_fuller_lips(face):
     assert spread[0] > neutral[0] and spread[1] < neutral[1]   # spread lips: a wider, flatter opening
 
 
+def test_a_rounded_mouth_is_dark_only_in_its_small_opening(face):
+    """Where the rounded lips meet, at the sides, no dark line of the inside is drawn along them."""
+    img, lm = face
+    geo = MouthGeometry(lm)
+    lip = img[int(lm[17][1]) - 2, int(lm[17][0])].mean()
+    extent = {}
+    for spread in (0.8, 1.0):
+        out = apply(img.copy(), ProceduralEngine(LipSyncOptions(teeth=0.0)).render(img, lm, 0.12, spread))
+        poly = target_points(lm, geo, 0.12, spread, 0.7).polygon
+        x0, y0 = np.floor(poly.min(0)).astype(int) - 1
+        x1, y1 = np.ceil(poly.max(0)).astype(int) + 2
+        ys, xs = np.nonzero(out[y0:y1, x0:x1].astype(np.float32).mean(-1) < 0.3 * lip)   # the dark inside
+        extent[spread] = np.ptp(geo.along(np.stack([xs + x0, ys + y0], 1).astype(float))) / geo.width
+    assert extent[0.8] < 0.55 < 0.8 < extent[1.0]
+
+
 def test_rounding_draws_the_corners_in_and_spreading_pushes_them_out(face):
     img, lm = face
     engine = ProceduralEngine(LipSyncOptions())
