@@ -22,6 +22,7 @@ PUCKER_FULL = 0.12
 PUCKER_NARROW = 0.6
 PUCKER_CORNERS = 0.06     # extra draw of the corners towards the middle, share of their distance from it
 PUCKER_PUFF = 0.25        # share of each lip's height added to it at full rounding, most in the middle
+PUCKER_TALL = 0.25        # a fully rounded opening is this much taller than asked for: rounder, not a slit
 
 # Corner to corner, image order as in landmarks.py; UPPER[i] faces LOWER[i].
 INNER_UPPER = list(L.INNER_UPPER_LIP)
@@ -113,7 +114,7 @@ def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: fl
     hole = s / (1.0 - PUCKER_NARROW * rounded)                        # a rounded mouth opens in its middle only
     # open in the middle, shut at the corners; the lower power gives a rounded mouth blunter, rounder ends
     profile = np.power(np.clip(1.0 - hole * hole, 0.0, 1.0), 0.7 - 0.25 * rounded)
-    want = opening * geo.width * profile
+    want = opening * geo.width * (1.0 + PUCKER_TALL * rounded) * profile
     # where the lips meet they overlap, as far as the template's lips are apart there (lips already shut
     # keep their own line) and fading towards the corners, where they are thin; a small gap grows out of
     # the overlap continuously (2·want − overlap up to want = overlap)
