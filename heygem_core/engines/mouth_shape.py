@@ -15,9 +15,10 @@ TUCK_ROLL = 0.35      # share of the lower lip's height that rolls in under the 
 # template's open mouth, and no jag where the landmarks miss the lip's edge by a pixel, is left on the seam.
 PRESS_OVERLAP = 0.06
 # Rounding (o u w): a width factor this far below 1 is fully rounded: at the default ``rounding`` a spread of
-# −0.6, where o and u land once the timeline has blended them with their neighbours. A rounded mouth opens only in its middle: the lips meet over the outer part of the inner
-# mouth (PUCKER_NARROW of its half-width), the opening's ends are rounder, the corners come in further than
-# the width factor alone brings them, and the lips bunch up and push forward: more of their red shows.
+# −0.6, where o and u land once the timeline has blended them with their neighbours. A rounded mouth opens
+# only in its middle: the lips meet over the outer part of the inner mouth (PUCKER_NARROW of its half-width),
+# the opening's ends are rounder, the corners come in further than the width factor alone brings them, and
+# the lips bunch up and push forward: more of their red shows.
 PUCKER_FULL = 0.12
 PUCKER_NARROW = 0.6
 PUCKER_CORNERS = 0.06     # extra draw of the corners towards the middle, share of their distance from it
