@@ -90,7 +90,7 @@ class MouthTarget:
         overlap (pressed), the lower edge is held on the upper one, so the outline never crosses itself."""
         v = self.down
         lower = self.inner_lower + np.outer(np.maximum((self.inner_upper - self.inner_lower) @ v, 0.0), v)
-        upper, lower = (_smooth_edge(e, v) for e in (self.inner_upper, lower))
+        upper, lower = (_smooth_edge(e) for e in (self.inner_upper, lower))
         return np.concatenate([upper, lower[-2:0:-1]])
 
 
@@ -186,20 +186,15 @@ def target_points(lm: np.ndarray, geo: MouthGeometry, opening: float, spread: fl
     return MouthTarget(up_src, up_dst, lo_src, lo_dst, iu[1], il[1], geo.v)
 
 
-def _smooth_edge(edge: np.ndarray, v: np.ndarray, per_point: int = 4) -> np.ndarray:
-    """An inner-lip edge (corner to corner) resampled ``per_point`` times as densely on a smooth monotone
-    curve through its points: the few landmarks inside a small rounded opening would outline a V."""
-    from scipy.interpolate import PchipInterpolator
-
-    u = np.array([v[1], -v[0]])
-    a, d = edge @ u, edge @ v
-    order = np.argsort(a)
-    a, d = a[order], d[order]
-    if np.any(np.diff(a) < 1e-3):        # folded or degenerate: keep the points as they are
-        return edge
-    dense = np.linspace(a[0], a[-1], per_point * (len(a) - 1) + 1)
-    out = np.outer(dense, u) + np.outer(PchipInterpolator(a, d)(dense), v)
-    return out if order[0] == 0 else out[::-1]   # corner to corner in the edge's own order
+def _smooth_edge(edge: np.ndarray, rounds: int = 2) -> np.ndarray:
+    """An inner-lip edge (corner to corner) with its corners cut (Chaikin), ends kept: the few landmarks
+    inside a small rounded opening would outline a V, not a curve."""
+    for _ in range(rounds):
+        cut = np.empty((2 * len(edge) - 2, 2))
+        cut[0::2] = 0.75 * edge[:-1] + 0.25 * edge[1:]
+        cut[1::2] = 0.25 * edge[:-1] + 0.75 * edge[1:]
+        edge = np.concatenate([edge[:1], cut, edge[-1:]])
+    return edge
 
 
 def _sorted(x, y):
