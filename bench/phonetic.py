@@ -12,6 +12,10 @@ The phone timings the lips are judged against come from the script aligned to th
 (for both runs, so the audio-only run is judged against the same truth), and from the phone loop otherwise.
 The mouth opening is measured with the project's own face tracker (MediaPipe FaceMesh, 478 points; the
 central inner-lip pairs 82–87, 13–14, 312–317 over the corner distance 61–291).
+
+Mandarin test speech with its script: ``espeak-ng -v cmn-latn-pinyin -f zh.txt -w zh.wav`` (zh.txt in hanzi).
+The plain ``cmn`` voice of espeak-ng 1.51 reads hanzi as syllables followed by their tone digits in English
+("ba four"), which no script matches.
 """
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 
 from ..face import landmarks as L
-from .mouth_shape import INNER_UPPER, MouthGeometry, _sorted
+from .mouth_shape import MouthGeometry, _sorted
 from .warp import _smoothstep
 
 
@@ -38,7 +38,11 @@ def paint_cavity(pixels: np.ndarray, mask: np.ndarray, field: np.ndarray, frame:
     rel_x, rel_y = xx - np.float32(geo.center[0]), yy - np.float32(geo.center[1])
     down = rel_x * np.float32(geo.v[0]) + rel_y * np.float32(geo.v[1])
     along = rel_x * np.float32(geo.u[0]) + rel_y * np.float32(geo.u[1])
-    rows = down - _upper_edge(polygon, geo, along)               # px below the upper lip's inner edge, here
+    top, bottom = _edges(polygon, geo, along)
+    rows = down - top                                            # px below the upper lip's inner edge, here
+    # where the target lips meet (the sides of a rounded mouth, a closing one) the outline has no height, but
+    # its anti-aliased fill would still draw a dark line along it
+    cav *= np.clip(bottom - top - 0.5, 0.0, 1.0)
     depth = np.clip(rows / gap_px, 0.0, 1.0)
     across = np.clip(np.abs(along) / (0.5 * geo.width), 0.0, 1.0)
 
@@ -99,9 +103,9 @@ def _lip_colour(frame: np.ndarray, lm: np.ndarray) -> np.ndarray:
     return sel.reshape(-1, 3).astype(np.float64).mean(0) if len(sel) else np.array([90.0, 90.0, 150.0])
 
 
-def _upper_edge(polygon: np.ndarray, geo: MouthGeometry, along: np.ndarray) -> np.ndarray:
-    """How far below the mouth centre the (target) upper inner lip runs at each position ``along`` the
-    mouth, so the teeth hang from the lip's own curve and no dark seam opens between them."""
-    upper = polygon[:len(INNER_UPPER)]  # the polygon starts with the upper inner edge
-    xs, ys = _sorted(geo.along(upper), geo.down(upper))
-    return np.interp(along, xs, ys).astype(np.float32)
+def _edges(polygon: np.ndarray, geo: MouthGeometry, along: np.ndarray):
+    """How far below the mouth centre the (target) upper and lower inner lips run at each position ``along``
+    the mouth: the teeth hang from the upper lip's own curve, so no dark seam opens between them."""
+    n = (len(polygon) + 2) // 2          # the polygon: the upper inner edge, then the lower one back
+    upper, lower = polygon[:n], np.concatenate([polygon[:1], polygon[n:], polygon[n - 1: n]])
+    return tuple(np.interp(along, *_sorted(geo.along(e), geo.down(e))).astype(np.float32) for e in (upper, lower))

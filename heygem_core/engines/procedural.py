@@ -23,7 +23,7 @@ from ..options import LipSyncOptions
 from ..phonetic import mouth_track, viseme_timeline
 from ..speech import Speech
 from .cavity import paint_cavity
-from .mouth_shape import MouthGeometry, target_points
+from .mouth_shape import MouthGeometry, pucker, target_points
 from .warp import remap, warp_field
 
 
@@ -74,8 +74,9 @@ class ProceduralEngine:
         np.minimum(mask, 1.0, out=mask)                     # clip to 0..1 (a length is never below 0)
         mask[mask < 1.0 / 64] = 0.0        # a displacement this small changes no pixel: leave those exact
         if opening * geo.width > 1.0:
-            paint_cavity(pixels, mask, field, frame, target.polygon, sub, lm, geo, opening, self.options.teeth,
-                         tuck)
+            # rounded lips pushed forward hide the teeth; the small opening shows the dark inside
+            teeth = self.options.teeth * (1.0 - 0.8 * pucker(spread))
+            paint_cavity(pixels, mask, field, frame, target.polygon, sub, lm, geo, opening, teeth, tuck)
         return Patch(sub, pixels, mask)
 
 

@@ -8,6 +8,11 @@ import numpy as np
 from ..face import landmarks as L
 from .mouth_shape import MouthGeometry, MouthTarget, _sorted
 
+# Half-width (px) of the blend between the two halves' fields along the lip line between the corners. It is
+# the *displacement* that blends, so a pixel on the blend samples between the places the halves sample: on
+# a template whose mouth is open, the dark gap between its lips. Narrow enough that no pixel takes that.
+SEAM_HALF = 0.01
+
 
 def split_weight(box, target: MouthTarget, geo: MouthGeometry) -> np.ndarray:
     """How much each pixel belongs to the lower half: 0 above the line where the target lips meet, 1 below.
@@ -24,13 +29,13 @@ def split_weight(box, target: MouthTarget, geo: MouthGeometry) -> np.ndarray:
     mid = (target.inner_upper + target.inner_lower) / 2.0
     line = np.interp(along, *_sorted(geo.along(mid), geo.down(mid))).astype(np.float32)
     half = 0.5 * np.ptp(geo.along(mid))
-    # t = clip(0.5 + (down - line) / (2 * width), 0, 1), width = 0.75 + 0.6 * max(|along| - half, 0): the
+    # t = clip(0.5 + (down - line) / (2 * width), 0, 1), width = SEAM_HALF + 0.6 * max(|along| - half, 0): the
     # same float64 operations, in place (the pixel arrays are the cost here)
     width = np.abs(along, out=along)
     width -= half
     np.maximum(width, 0.0, out=width)
     width *= 0.6
-    width += 0.75
+    width += SEAM_HALF
     width *= 2.0
     t = np.subtract(down, line, out=down)
     t /= width
