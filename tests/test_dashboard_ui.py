@@ -416,6 +416,30 @@ def test_page_memory_saves_only_after_the_browser_answered_and_beats():
     assert got[-1] == {}
 
 
+def test_nothing_is_saved_over_the_remembered_state_while_it_is_being_restored():
+    """The poller saves on its own thread; a save in the middle of a restore would hand the browser a
+    half-restored page (the defaults) in place of what it remembered."""
+    import threading
+
+    from heygem_core.ui.memory import PageMemory
+
+    inside, release, saved = threading.Event(), threading.Event(), []
+
+    def slow_restore(state):
+        inside.set()
+        release.wait(10)
+
+    memory = PageMemory(slow_restore)
+    t = threading.Thread(target=lambda: setattr(memory.inbox, "value", '{"lang": "zh", "tab": 1}'))
+    t.start()
+    assert inside.wait(10)
+    saved.append(memory.save({"lang": "en", "tab": 0}))       # the poller, mid-restore
+    release.set()
+    t.join(10)
+    assert saved == [False] and memory.outbox.value == ""
+    assert memory.save({"lang": "zh", "tab": 2}) is True      # once restored, changes are saved
+
+
 def test_a_reloaded_page_shows_the_single_result_it_queued(dashboard, media):
     from heygem_core.jobs import Worker
     from heygem_core.ui.app import Dashboard

@@ -40,15 +40,16 @@ class PageMemory:
         self.widget = w.Box([self.inbox, self.outbox, self.beat], layout=w.Layout(display="none"))
         self.widget.add_class("hg-hidden")
         self.restored = False
+        self._restoring = False
         self._saved: str | None = None
         self._beats = 0
         self._last_beat = 0.0
         self.inbox.observe(self._received, "value")
 
     def _received(self, change) -> None:
-        if self.restored or not change["new"]:
+        if self.restored or self._restoring or not change["new"]:
             return
-        self.restored = True
+        self._restoring = True
         try:
             state = json.loads(change["new"])
         except ValueError:
@@ -60,6 +61,10 @@ class PageMemory:
             self.on_restore(state)
         except Exception:  # a stale or odd state must not break the page: start fresh
             log.exception("restoring the page's state failed")
+        finally:
+            # only now: the poller, on its own thread, would otherwise save a half-restored page over what
+            # the browser remembered (a reload right then would bring back the defaults)
+            self.restored = True
 
     def save(self, state: dict) -> bool:
         """Hand ``state`` to the browser when it changed (and only once the browser has answered)."""
