@@ -71,6 +71,9 @@ def take(out: Path, lang: str = "en") -> list[Path]:
             wait_for(".hg-upload-box-video .hg-upload-status", r"✓")
             shown(".hg-generate").click()
             shown(".hg-result video").wait_for(timeout=180_000)
+            # its first frame loaded: the player's loading spinner is gone
+            page.wait_for_function("() => [...document.querySelectorAll('.hg-result video')]"
+                                   ".some(v => v.offsetParent !== null && v.readyState >= 2)", timeout=30_000)
             page.wait_for_timeout(800)
             page.evaluate("document.querySelector('.hg-app').scrollIntoView({block: 'start'})")
             page.screenshot(path=str(out / "single.png"))
