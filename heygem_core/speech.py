@@ -6,8 +6,8 @@ the procedural engine (to drive the mouth) and by the sync score (to judge any r
 from __future__ import annotations
 
 import threading
-from pathlib import Path
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Callable
 
 import numpy as np
