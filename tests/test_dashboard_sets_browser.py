@@ -143,8 +143,8 @@ def test_the_batch_runs_with_the_chosen_set_and_the_choice_survives_a_reload(ser
     wait_text(page, ".hg-action-message", r"Queued: 2 video")
     job = store(root).list_jobs()[0]
     assert LipSyncOptions.from_dict(job.options) == LipSyncOptions.from_yaml(user_sets / "weekly.yaml")
-    wait_saved(page, lambda s: s.get("params") == "weekly" and len(s.get("batch", {}).get("videos", [])) == 2,
-               "the set and the two presenters")
+    wait_saved(page, lambda s: s.get("params") == "weekly" and len(s.get("batch", {}).get("videos", [])) == 2
+               and s.get("batch", {}).get("job") == job.id, "the set, the two presenters and the batch")
     page.reload()
     open_app(page, server.local_url, timeout_s=60)
     wait_until(lambda: chosen_set(page) == "weekly", 30, "the chosen set back after the reload")
