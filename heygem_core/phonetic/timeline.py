@@ -82,7 +82,7 @@ def viseme_timeline(speech, text: str | None = None) -> VisemeTimeline:
 
 
 def _cached_or_built(speech, text: str | None) -> VisemeTimeline:
-    if getattr(speech, "cache_dir", None) is None:
+    if speech.cache_dir is None:
         return build_timeline(speech, text)
     from .timeline_cache import load_timeline, save_timeline, timeline_path
 

@@ -9,6 +9,7 @@ time, not this one.
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import logging
@@ -23,7 +24,6 @@ from .timeline import VisemeTimeline
 
 log = logging.getLogger("heygem_core.phonetic")
 
-_ARRAYS = ("viseme", "openness", "spread", "pressed", "labiodental", "loudness")
 _code: str | None = None
 
 
@@ -50,12 +50,11 @@ def timeline_path(cache_dir: str | Path, samples: np.ndarray, text: str | None) 
 
 def save_timeline(path: Path, tl: VisemeTimeline) -> None:
     data = io.BytesIO()
-    arrays = {k: getattr(tl, k) for k in _ARRAYS}
-    if tl.held is not None:
-        arrays["held"] = tl.held
+    arrays = {f.name: getattr(tl, f.name) for f in dataclasses.fields(tl)
+              if isinstance(getattr(tl, f.name), np.ndarray)}          # every per-hop array it has
     np.savez_compressed(data, **arrays, names=np.array([p.name for p in tl.phones], dtype=str),
                         times=np.array([(p.start, p.end) for p in tl.phones], np.float64).reshape(-1, 2),
-                        labels=np.array([tl.source, tl.language]), hop_s=np.float64(tl.hop_s))
+                        labels=np.array([tl.source, tl.language]), hop=np.float64(tl.hop_s))   # no field names
     try:
         write_atomic(path, data.getbuffer())
     except OSError as exc:
@@ -70,8 +69,9 @@ def load_timeline(path: Path) -> VisemeTimeline | None:
         with np.load(path, allow_pickle=False) as z:
             phones = [Phone(str(n), float(a), float(b)) for n, (a, b) in zip(z["names"], z["times"])]
             source, language = (str(v) for v in z["labels"])
-            return VisemeTimeline(**{k: z[k] for k in _ARRAYS}, phones=phones, source=source, language=language,
-                                  hop_s=float(z["hop_s"]), held=z["held"] if "held" in z.files else None)
-    except (OSError, ValueError, KeyError) as exc:
+            arrays = {f.name: z[f.name] for f in dataclasses.fields(VisemeTimeline) if f.name in z.files}
+            return VisemeTimeline(**arrays, phones=phones, source=source, language=language,
+                                  hop_s=float(z["hop"]))
+    except (OSError, ValueError, KeyError, TypeError) as exc:     # TypeError: an array it needs is missing
         log.warning("ignoring unreadable viseme timeline %s: %s", path, exc)
         return None
